@@ -1,0 +1,90 @@
+import { createServer, type Server } from 'node:http';
+import Koa from 'koa';
+import { createCollector, type Collector } from '../collector/create.ts';
+import type { Config } from '../core/config.ts';
+import { healthRoute } from '../core/health.ts';
+import { errorMiddleware } from '../core/http.ts';
+import type { Logger } from '../core/log.ts';
+import { Registry } from '../core/registry.ts';
+import { openServices, type Services } from '../core/services.ts';
+import { createDashboard } from '../dashboard/create.ts';
+import { startWorker, type Worker } from '../worker/create.ts';
+
+export const ROLES = ['collector', 'dashboard', 'worker'] as const;
+export type Role = (typeof ROLES)[number];
+
+export interface Platform {
+  url: string;
+  server: Server;
+  services: Services;
+  registry: Registry;
+  collector: Collector | null;
+  worker: Worker | null;
+  stop(): Promise<void>;
+}
+
+/**
+ * The one composition point: opens the store and Redis, builds the requested roles and serves them on one port.
+ * Every role also answers GET /healthz. stop() is the graceful shutdown: refuse new requests, finish the ones in
+ * flight, let the worker store what it has (and, all-in-one, what is waiting), then close the services.
+ */
+export async function startPlatform(cfg: Config, roles: readonly Role[], log: Logger): Promise<Platform> {
+  const services = await openServices(cfg, log);
+  const registry = new Registry(services.ch);
+  const state = { roles: [...roles], stopping: false, backlog: undefined as undefined | (() => number) };
+  let collector: Collector | null = null;
+  let worker: Worker | null = null;
+  let server: Server | null = null;
+  try {
+    await registry.start();
+    const app = new Koa({ proxy: cfg.trustProxy });
+    app.silent = true; // errors are logged once, by errorMiddleware
+    app.use(errorMiddleware(log));
+    app.use(healthRoute(state));
+    if (roles.includes('collector')) {
+      collector = await createCollector(cfg, services, registry, log);
+      state.backlog = () => collector!.deps.backlog.size;
+      for (const m of collector.middleware) app.use(m);
+    }
+    if (roles.includes('dashboard')) for (const m of createDashboard(cfg, services, registry)) app.use(m);
+    if (roles.includes('worker')) worker = await startWorker(cfg, services, log);
+    server = createServer({ keepAliveTimeout: 5000, requestTimeout: 30_000 }, app.callback());
+    await new Promise<void>((resolve, reject) => {
+      server!.once('error', reject);
+      server!.listen(cfg.port, cfg.host, () => resolve());
+    });
+  } catch (err) {
+    collector?.stop();
+    await worker?.stop();
+    registry.close();
+    await services.close();
+    throw err;
+  }
+  const address = server.address() as { port: number };
+  const host = cfg.host === '0.0.0.0' || cfg.host === '::' ? '127.0.0.1' : cfg.host;
+  let stopping: Promise<void> | null = null;
+  return {
+    url: `http://${host}:${address.port}`,
+    server,
+    services,
+    registry,
+    collector,
+    worker,
+    stop() {
+      stopping ??= (async () => {
+        state.stopping = true;
+        const closed = new Promise<void>((resolve) => server!.close(() => resolve()));
+        server!.closeIdleConnections();
+        // Keep-alive clients that keep sending would hold the server open: cut them after a grace period.
+        const cut = setTimeout(() => server!.closeAllConnections(), 5000);
+        await closed;
+        clearTimeout(cut);
+        collector?.stop();
+        await worker?.stop(roles.includes('collector') ? 10_000 : 0);
+        registry.close();
+        await services.close();
+      })();
+      return stopping;
+    },
+  };
+}

@@ -1,0 +1,81 @@
+import { resolve } from 'node:path';
+import { z } from 'zod';
+
+/** Every setting Vigil reads, parsed once at boot and passed down; nothing else reads process.env. */
+const bool = z.enum(['1', '0', 'true', 'false', 'yes', 'no']).transform((v) => v === '1' || v === 'true' || v === 'yes');
+const int = (min: number, max: number) =>
+  z.string().regex(/^\d+$/, `an integer between ${min} and ${max}`).transform(Number).pipe(z.number().int().min(min).max(max));
+const url = (protocols: string[]) =>
+  z.string().refine((v) => { try { return protocols.includes(new URL(v).protocol); } catch { return false; } },
+    `a URL starting with ${protocols.join(' or ')}//`);
+
+const Env = z.object({
+  PORT: int(1, 65535).default(8000),
+  HOST: z.string().min(1).default('0.0.0.0'),
+  DATA_DIR: z.string().min(1).default('./data'),
+  CLICKHOUSE_URL: url(['http:', 'https:']).optional(),
+  CLICKHOUSE_USER: z.string().default('default'),
+  CLICKHOUSE_PASSWORD: z.string().default(''),
+  CLICKHOUSE_DATABASE: z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'a database name (letters, digits, _)').default('default'),
+  REDIS_URL: url(['redis:', 'rediss:']).optional(),
+  REDIS_SERVER_BIN: z.string().default('redis-server'),
+  VIGIL_ALLOW_VOLATILE_REDIS: bool.default(false),
+  GEOIP_DB: z.string().optional(),
+  RETENTION_MONTHS: int(1, 1200).default(25),
+  VISITOR_COOKIE_MONTHS: int(1, 13).default(13),
+  TRUST_PROXY: bool.default(false),
+  MAX_BACKLOG: int(1000, 1_000_000_000).default(2_000_000),
+  RATE_LIMIT_PER_MINUTE: int(1, 10_000_000).default(1200),
+  FLUSH_INTERVAL_MS: int(10, 60_000).default(1000),
+  FLUSH_MAX_ROWS: int(1, 1_000_000).default(10_000),
+  WORKER_LEASE_MS: int(1000, 600_000).default(10_000),
+  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+});
+
+export interface Config {
+  port: number;
+  host: string;
+  dataDir: string;
+  clickhouse: { url?: string; username: string; password: string; database: string };
+  redis: { url?: string; serverBin: string; allowVolatile: boolean };
+  geoipDb?: string;
+  retentionMonths: number;
+  visitorCookieMonths: number;
+  trustProxy: boolean;
+  maxBacklog: number;
+  rateLimitPerMinute: number;
+  flush: { intervalMs: number; maxRows: number; leaseMs: number };
+  logLevel: z.infer<typeof Env>['LOG_LEVEL'];
+}
+
+export class ConfigError extends Error {}
+
+/** Parses the environment; the first bad variable becomes one line naming it and what is expected. */
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
+  const raw = Object.fromEntries(Object.entries(env).filter(([, v]) => v !== undefined && v !== ''));
+  const parsed = Env.safeParse(raw);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0]!;
+    const name = String(issue.path[0]);
+    const got = raw[name] === undefined ? '' : ` (got ${JSON.stringify(raw[name])})`;
+    const expected = issue.code === 'invalid_value' && 'values' in issue
+      ? `one of ${(issue.values as unknown[]).join(', ')}` : issue.message;
+    throw new ConfigError(`Invalid configuration: ${name} must be ${expected}${got}`);
+  }
+  const e = parsed.data;
+  return {
+    port: e.PORT,
+    host: e.HOST,
+    dataDir: resolve(e.DATA_DIR),
+    clickhouse: { url: e.CLICKHOUSE_URL, username: e.CLICKHOUSE_USER, password: e.CLICKHOUSE_PASSWORD, database: e.CLICKHOUSE_DATABASE },
+    redis: { url: e.REDIS_URL, serverBin: e.REDIS_SERVER_BIN, allowVolatile: e.VIGIL_ALLOW_VOLATILE_REDIS },
+    geoipDb: e.GEOIP_DB,
+    retentionMonths: e.RETENTION_MONTHS,
+    visitorCookieMonths: e.VISITOR_COOKIE_MONTHS,
+    trustProxy: e.TRUST_PROXY,
+    maxBacklog: e.MAX_BACKLOG,
+    rateLimitPerMinute: e.RATE_LIMIT_PER_MINUTE,
+    flush: { intervalMs: e.FLUSH_INTERVAL_MS, maxRows: e.FLUSH_MAX_ROWS, leaseMs: e.WORKER_LEASE_MS },
+    logLevel: e.LOG_LEVEL,
+  };
+}

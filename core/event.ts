@@ -1,0 +1,66 @@
+/**
+ * The rows Vigil stores, as the collector builds them and the worker inserts them (column names of the tables in
+ * core/migrations). Visitor and session ids travel as 16 hex digits and become UInt64 in the worker.
+ */
+export interface WebEventRow {
+  site_id: string;
+  event_id: string;
+  timestamp: string; // 'YYYY-MM-DD hh:mm:ss.sss' UTC
+  name: string;
+  hostname: string;
+  pathname: string;
+  referrer: string;
+  referrer_source: string;
+  channel: string;
+  utm_source: string;
+  utm_medium: string;
+  utm_campaign: string;
+  utm_term: string;
+  utm_content: string;
+  country_code: string;
+  region: string;
+  city: string;
+  browser: string;
+  browser_version: string;
+  os: string;
+  os_version: string;
+  device_type: string;
+  screen_width: number;
+  screen_size: string;
+  engagement_ms: number;
+  props: Record<string, string>;
+}
+
+/** Fields the ingest script decides inside Redis (visitor recognition and sessions) and adds to a web event. */
+export interface VisitFields {
+  visitor_id: string;
+  session_id: string;
+  id_type: 'cookie' | 'cookieless';
+  cookieless_reason: string;
+  new_visitor: 0 | 1;
+}
+
+export interface ProductEventRow {
+  product_id: string;
+  event_id: string;
+  timestamp: string;
+  received_at: string;
+  feature: string;
+  name: string;
+  install_id: string;
+  app_version: string;
+  os: string;
+  os_version: string;
+  country_code: string;
+  props: Record<string, string>;
+}
+
+/** ClickHouse DateTime64(3) text for a JS time, in UTC. */
+export function toChTime(ms: number): string {
+  return new Date(ms).toISOString().replace('T', ' ').replace('Z', '');
+}
+
+/** 16 hex digits (a visitor or session id) as the decimal text of a UInt64. */
+export function hexToUInt64(hex: string): string {
+  return BigInt(`0x${hex}`).toString();
+}

@@ -1,0 +1,10 @@
+import type { Middleware } from 'koa';
+
+/** GET /healthz: 200 while the process serves, 503 once it is shutting down (so balancers stop sending). */
+export function healthRoute(state: { roles: string[]; stopping: boolean; backlog?: () => number }): Middleware {
+  return async (ctx, next) => {
+    if (ctx.path !== '/healthz' || ctx.method !== 'GET') return next();
+    ctx.status = state.stopping ? 503 : 200;
+    ctx.body = { status: state.stopping ? 'stopping' : 'ok', service: 'vigil', roles: state.roles, ...(state.backlog ? { backlog: state.backlog() } : {}) };
+  };
+}

@@ -1,0 +1,62 @@
+import type { Context, Middleware } from 'koa';
+import { HttpError, badRequest, payloadTooLarge } from './errors.ts';
+import type { Logger } from './log.ts';
+
+/**
+ * Maps errors to JSON answers. Client mistakes (HttpError) are answered as they are; anything else is logged and
+ * becomes a plain 500 without internals. Koa's own client errors (e.g. a bad URI) keep their 4xx.
+ */
+export function errorMiddleware(log: Logger): Middleware {
+  return async (ctx, next) => {
+    try {
+      await next();
+    } catch (err) {
+      if (err instanceof HttpError) {
+        ctx.status = err.status;
+        ctx.set(err.headers);
+        ctx.body = { error: err.message, code: err.code, ...(err.field ? { field: err.field } : {}) };
+        return;
+      }
+      const status = (err as { status?: number; expose?: boolean }).status;
+      if (status && status >= 400 && status < 500) {
+        ctx.status = status;
+        ctx.body = { error: (err as Error).message, code: 'invalid_request' };
+        return;
+      }
+      log.error({ err, path: ctx.path }, 'request failed');
+      ctx.status = 500;
+      ctx.body = { error: 'internal error', code: 'internal' };
+    }
+  };
+}
+
+/** Reads the body as text, refusing more than `limit` bytes (413) without buffering the rest. */
+export async function readBody(ctx: Context, limit: number): Promise<string> {
+  const declared = Number(ctx.get('content-length') || 0);
+  if (declared > limit) {
+    ctx.set('Connection', 'close');
+    throw payloadTooLarge(limit);
+  }
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of ctx.req) {
+    size += (chunk as Buffer).length;
+    if (size > limit) {
+      ctx.set('Connection', 'close'); // stop reading; the client gets its 413 and the socket closes after it
+      throw payloadTooLarge(limit);
+    }
+    chunks.push(chunk as Buffer);
+  }
+  return Buffer.concat(chunks).toString('utf8');
+}
+
+/** Reads and parses a JSON body (any content type: sendBeacon sends text/plain). */
+export async function readJson(ctx: Context, limit: number): Promise<unknown> {
+  const text = await readBody(ctx, limit);
+  if (text.trim() === '') throw badRequest('request body is empty; expected a JSON object');
+  try {
+    return JSON.parse(text);
+  } catch {
+    throw badRequest('request body is not valid JSON');
+  }
+}

@@ -1,0 +1,61 @@
+import { readdirSync, readFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { exec, queryRows, type ClickHouseClient } from './clickhouse.ts';
+import type { Logger } from './log.ts';
+
+const MIGRATIONS_DIR = join(dirname(fileURLToPath(import.meta.url)), 'migrations');
+/** Tables whose rows expire with the analytics retention. */
+const RETAINED_TABLES = [
+  { table: 'events', expr: 'toDateTime(timestamp)' },
+  { table: 'product_events', expr: 'toDateTime(timestamp)' },
+  { table: 'ingest_drops', expr: 'day' },
+] as const;
+
+export interface Migration { version: number; name: string; statements: string[] }
+
+export function loadMigrations(dir = MIGRATIONS_DIR): Migration[] {
+  return readdirSync(dir)
+    .filter((f) => /^\d{3}_[a-z0-9_]+\.sql$/.test(f))
+    .sort()
+    .map((file) => {
+      const sql = readFileSync(join(dir, file), 'utf8').replace(/^\s*--.*$/gm, '');
+      return {
+        version: Number(file.slice(0, 3)),
+        name: file.replace(/\.sql$/, ''),
+        statements: sql.split(/;\s*(?:\n|$)/).map((s) => s.trim()).filter(Boolean),
+      };
+    });
+}
+
+/** Applies the migrations not yet recorded. Every statement is idempotent, so two processes racing here is harmless. */
+export async function migrate(ch: ClickHouseClient, log?: Logger): Promise<number[]> {
+  await exec(ch, `CREATE TABLE IF NOT EXISTS schema_migrations (version UInt32, name String, applied_at DateTime DEFAULT now())
+    ENGINE = ReplacingMergeTree ORDER BY version`);
+  const done = new Set((await queryRows<{ version: number }>(ch, 'SELECT version FROM schema_migrations FINAL')).map((r) => Number(r.version)));
+  const applied: number[] = [];
+  for (const m of loadMigrations()) {
+    if (done.has(m.version)) continue;
+    for (const statement of m.statements) await exec(ch, statement);
+    await ch.insert({ table: 'schema_migrations', values: [{ version: m.version, name: m.name }], format: 'JSONEachRow' });
+    applied.push(m.version);
+    log?.info({ migration: m.name }, 'applied migration');
+  }
+  return applied;
+}
+
+/**
+ * Keeps each retained table's TTL equal to the configured months. `months` is a validated integer from the operator's
+ * config, not client input; DDL cannot take query parameters, so it is formatted here after an integer check.
+ */
+export async function applyRetention(ch: ClickHouseClient, months: number, log?: Logger): Promise<void> {
+  if (!Number.isInteger(months) || months < 1) throw new Error(`retention months must be a positive integer, got ${months}`);
+  for (const { table, expr } of RETAINED_TABLES) {
+    const [row] = await queryRows<{ q: string }>(ch,
+      'SELECT create_table_query AS q FROM system.tables WHERE database = currentDatabase() AND name = {t:String}', { t: table });
+    if (!row || row.q.includes(`toIntervalMonth(${months})`)) continue;
+    // materialize_ttl_after_modify = 0: the new TTL applies at the next merges instead of rewriting every part now.
+    await exec(ch, `ALTER TABLE ${table} MODIFY TTL ${expr} + toIntervalMonth(${months}) SETTINGS materialize_ttl_after_modify = 0`);
+    log?.info({ table, months }, 'retention changed');
+  }
+}

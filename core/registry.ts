@@ -1,0 +1,188 @@
+import { createHash, randomBytes } from 'node:crypto';
+import { queryRows, type ClickHouseClient } from './clickhouse.ts';
+import { toChTime } from './event.ts';
+
+/**
+ * Sites, products and product API keys: kept in small ReplacingMergeTree tables (a change is a newer version of the
+ * row, read with FINAL) and cached in memory. A lookup that misses reloads at most once a second, so a site added by
+ * another process receives events at once; a periodic refresh picks up removals.
+ */
+export interface Site { siteId: string; domain: string; timezone: string; honorDnt: boolean; createdAt: string }
+export interface Product { productId: string; name: string; createdAt: string }
+export interface ApiKeyInfo { keyId: string; productId: string; prefix: string; createdAt: string }
+
+export class RegistryError extends Error {}
+
+const DOMAIN_RE = /^(?=.{1,253}$)(?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)*[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$/;
+
+export function normaliseDomain(input: string): string {
+  const d = input.trim().toLowerCase().replace(/^https?:\/\//, '').replace(/\/.*$/, '').replace(/^www\./, '').replace(/\.$/, '');
+  if (!DOMAIN_RE.test(d)) throw new RegistryError(`"${input}" is not a domain name (for example example.com)`);
+  return d;
+}
+
+export function isTimeZone(tz: string): boolean {
+  try { new Intl.DateTimeFormat('en', { timeZone: tz }); return true; } catch { return false; }
+}
+
+export const hashApiKey = (key: string) => createHash('sha256').update(key).digest('hex');
+const newId = (prefix: string) => `${prefix}${randomBytes(6).toString('hex')}`;
+
+interface SiteRow { site_id: string; domain: string; timezone: string; honor_dnt: number; created_at: string }
+interface ProductRow { product_id: string; name: string; created_at: string }
+interface KeyRow { key_id: string; product_id: string; key_hash: string; prefix: string; created_at: string }
+
+export class Registry {
+  private sitesByDomain = new Map<string, Site>();
+  private productsById = new Map<string, Product>();
+  private keysByHash = new Map<string, ApiKeyInfo>();
+  private lastLoad = 0;
+  private loading: Promise<void> | null = null;
+  private timer: NodeJS.Timeout | null = null;
+
+  constructor(private readonly ch: ClickHouseClient, private readonly missReloadMs = 1000) {}
+
+  /** Loads everything, then refreshes every `refreshMs` until close(). */
+  async start(refreshMs = 30_000): Promise<void> {
+    await this.reload();
+    this.timer = setInterval(() => { this.reload().catch(() => undefined); }, refreshMs);
+    this.timer.unref();
+  }
+
+  close(): void { if (this.timer) clearInterval(this.timer); }
+
+  reload(): Promise<void> {
+    this.loading ??= this.load().finally(() => { this.loading = null; });
+    return this.loading;
+  }
+
+  private async load(): Promise<void> {
+    const [sites, products, keys] = await Promise.all([
+      queryRows<SiteRow>(this.ch, 'SELECT site_id, domain, timezone, honor_dnt, created_at FROM sites FINAL WHERE deleted = 0'),
+      queryRows<ProductRow>(this.ch, 'SELECT product_id, name, created_at FROM products FINAL WHERE deleted = 0'),
+      queryRows<KeyRow>(this.ch, 'SELECT key_id, product_id, key_hash, prefix, created_at FROM api_keys FINAL WHERE revoked = 0'),
+    ]);
+    this.sitesByDomain = new Map(sites.map((s) => [s.domain, { siteId: s.site_id, domain: s.domain, timezone: s.timezone,
+      honorDnt: Number(s.honor_dnt) === 1, createdAt: s.created_at }]));
+    this.productsById = new Map(products.map((p) => [p.product_id, { productId: p.product_id, name: p.name, createdAt: p.created_at }]));
+    this.keysByHash = new Map(keys.filter((k) => this.productsById.has(k.product_id))
+      .map((k) => [k.key_hash, { keyId: k.key_id, productId: k.product_id, prefix: k.prefix, createdAt: k.created_at }]));
+    this.lastLoad = Date.now();
+  }
+
+  private async afterMiss(): Promise<boolean> {
+    if (Date.now() - this.lastLoad < this.missReloadMs) return false;
+    await this.reload();
+    return true;
+  }
+
+  /** The site a snippet's data-domain names ('www.' and case ignored). */
+  async siteForDomain(domain: string): Promise<Site | undefined> {
+    const d = domain.toLowerCase().replace(/^www\./, '');
+    const hit = this.sitesByDomain.get(d);
+    if (hit || !(await this.afterMiss())) return hit;
+    return this.sitesByDomain.get(d);
+  }
+
+  async productForKey(apiKey: string): Promise<Product | undefined> {
+    const h = hashApiKey(apiKey);
+    let k = this.keysByHash.get(h);
+    if (!k && (await this.afterMiss())) k = this.keysByHash.get(h);
+    return k ? this.productsById.get(k.productId) : undefined;
+  }
+
+  async listSites(): Promise<Site[]> { await this.reload(); return [...this.sitesByDomain.values()].sort((a, b) => a.domain.localeCompare(b.domain)); }
+  async listProducts(): Promise<Product[]> { await this.reload(); return [...this.productsById.values()].sort((a, b) => a.name.localeCompare(b.name)); }
+  async listKeys(productId: string): Promise<ApiKeyInfo[]> { await this.reload(); return [...this.keysByHash.values()].filter((k) => k.productId === productId); }
+
+  async addSite(input: { domain: string; timezone?: string; honorDnt?: boolean }): Promise<Site> {
+    const domain = normaliseDomain(input.domain);
+    const timezone = input.timezone ?? 'UTC';
+    if (!isTimeZone(timezone)) throw new RegistryError(`"${timezone}" is not an IANA time zone (for example Europe/Berlin)`);
+    await this.reload();
+    if (this.sitesByDomain.has(domain)) throw new RegistryError(`site ${domain} already exists`);
+    const site: Site = { siteId: newId('s_'), domain, timezone, honorDnt: input.honorDnt ?? true, createdAt: toChTime(Date.now()) };
+    await this.writeSite(site, false);
+    this.sitesByDomain.set(domain, site);
+    return site;
+  }
+
+  async updateSite(domain: string, change: { timezone?: string; honorDnt?: boolean }): Promise<Site> {
+    const site = await this.requireSite(domain);
+    if (change.timezone !== undefined && !isTimeZone(change.timezone)) throw new RegistryError(`"${change.timezone}" is not an IANA time zone`);
+    const next = { ...site, ...Object.fromEntries(Object.entries(change).filter(([, v]) => v !== undefined)) } as Site;
+    await this.writeSite(next, false);
+    this.sitesByDomain.set(next.domain, next);
+    return next;
+  }
+
+  async removeSite(domain: string): Promise<Site> {
+    const site = await this.requireSite(domain);
+    await this.writeSite(site, true);
+    this.sitesByDomain.delete(site.domain);
+    return site;
+  }
+
+  private async requireSite(domain: string): Promise<Site> {
+    await this.reload();
+    const site = this.sitesByDomain.get(normaliseDomain(domain));
+    if (!site) throw new RegistryError(`no site ${domain}`);
+    return site;
+  }
+
+  private async writeSite(s: Site, deleted: boolean): Promise<void> {
+    await this.ch.insert({ table: 'sites', format: 'JSONEachRow', values: [{ site_id: s.siteId, domain: s.domain, timezone: s.timezone,
+      honor_dnt: s.honorDnt ? 1 : 0, created_at: s.createdAt, deleted: deleted ? 1 : 0, version: Date.now() }] });
+  }
+
+  /** Creates a product with its first API key; the key is returned once and only its hash is kept. */
+  async addProduct(name: string): Promise<{ product: Product; apiKey: string }> {
+    const clean = name.trim();
+    if (clean.length < 1 || clean.length > 100) throw new RegistryError('a product name is 1 to 100 characters');
+    await this.reload();
+    if ([...this.productsById.values()].some((p) => p.name.toLowerCase() === clean.toLowerCase())) throw new RegistryError(`product "${clean}" already exists`);
+    const product: Product = { productId: newId('p_'), name: clean, createdAt: toChTime(Date.now()) };
+    await this.writeProduct(product, false);
+    this.productsById.set(product.productId, product);
+    return { product, apiKey: await this.createKey(product.productId) };
+  }
+
+  async removeProduct(nameOrId: string): Promise<Product> {
+    const product = await this.requireProduct(nameOrId);
+    await this.writeProduct(product, true);
+    this.productsById.delete(product.productId);
+    for (const [h, k] of this.keysByHash) if (k.productId === product.productId) this.keysByHash.delete(h);
+    return product;
+  }
+
+  async requireProduct(nameOrId: string): Promise<Product> {
+    await this.reload();
+    const p = this.productsById.get(nameOrId) ?? [...this.productsById.values()].find((x) => x.name.toLowerCase() === nameOrId.trim().toLowerCase());
+    if (!p) throw new RegistryError(`no product ${nameOrId}`);
+    return p;
+  }
+
+  private async writeProduct(p: Product, deleted: boolean): Promise<void> {
+    await this.ch.insert({ table: 'products', format: 'JSONEachRow', values: [{ product_id: p.productId, name: p.name,
+      created_at: p.createdAt, deleted: deleted ? 1 : 0, version: Date.now() }] });
+  }
+
+  async createKey(productId: string): Promise<string> {
+    const apiKey = `vk_${randomBytes(24).toString('base64url')}`;
+    const info: ApiKeyInfo = { keyId: newId('k_'), productId, prefix: apiKey.slice(0, 9), createdAt: toChTime(Date.now()) };
+    await this.ch.insert({ table: 'api_keys', format: 'JSONEachRow', values: [{ key_id: info.keyId, product_id: productId,
+      key_hash: hashApiKey(apiKey), prefix: info.prefix, created_at: info.createdAt, revoked: 0, version: Date.now() }] });
+    this.keysByHash.set(hashApiKey(apiKey), info);
+    return apiKey;
+  }
+
+  async revokeKey(keyId: string): Promise<void> {
+    await this.reload();
+    const entry = [...this.keysByHash.entries()].find(([, k]) => k.keyId === keyId);
+    if (!entry) throw new RegistryError(`no active API key ${keyId}`);
+    const [h, k] = entry;
+    await this.ch.insert({ table: 'api_keys', format: 'JSONEachRow', values: [{ key_id: k.keyId, product_id: k.productId,
+      key_hash: h, prefix: k.prefix, created_at: k.createdAt, revoked: 1, version: Date.now() }] });
+    this.keysByHash.delete(h);
+  }
+}

@@ -1,0 +1,25 @@
+#!/usr/bin/env bash
+# One-time set-up for a fresh Debian/Ubuntu machine: what npm cannot install (redis-server), then the npm packages.
+# Chromium is only needed for the browser tests: pass --with-browser (CI does).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+need_apt=()
+command -v redis-server >/dev/null 2>&1 || need_apt+=(redis-server)
+if [[ " $* " == *" --with-browser "* ]] && ! command -v chromium >/dev/null 2>&1; then need_apt+=(chromium); fi
+
+if [ ${#need_apt[@]} -gt 0 ]; then
+  if command -v apt-get >/dev/null 2>&1; then
+    SUDO=""; [ "$(id -u)" -ne 0 ] && SUDO="sudo"
+    echo "Installing ${need_apt[*]} with apt-get"
+    $SUDO apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${need_apt[@]}"
+  else
+    echo "Please install: ${need_apt[*]} (no apt-get here)" >&2
+    exit 1
+  fi
+fi
+
+node -e 'const [a]=process.versions.node.split(".").map(Number); if (a < 20) { console.error("Vigil needs Node.js 20 or newer, this is " + process.version); process.exit(1) }'
+if [ -f package-lock.json ]; then npm ci --no-audit --no-fund; else npm install --no-audit --no-fund; fi
+echo "Set-up done. Start Vigil with: npm start"
