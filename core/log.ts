@@ -1,10 +1,10 @@
-import { pino, type Logger } from 'pino';
+import { pino, type DestinationStream, type Logger } from 'pino';
 
 export type { Logger };
 
 /** One logger for every role. Redaction is a backstop: nothing should log an IP or a secret in the first place. */
-export function createLogger(level: string, name = 'vigil'): Logger {
-  return pino({
+export function createLogger(level: string, name = 'vigil', destination?: DestinationStream): Logger {
+  const options = {
     name,
     level,
     redact: {
@@ -12,5 +12,6 @@ export function createLogger(level: string, name = 'vigil'): Logger {
         'headers.authorization', 'headers["x-forwarded-for"]', 'headers["x-real-ip"]', 'email', '*.email', 'apiKey', '*.apiKey'],
       censor: '[redacted]',
     },
-  });
+  };
+  return destination ? pino(options, destination) : pino(options);
 }

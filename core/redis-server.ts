@@ -35,7 +35,7 @@ export async function startPrivateRedis(dataDir: string, bin = 'redis-server', p
     '--port', String(p), '--bind', '127.0.0.1', '--protected-mode', 'yes', '--dir', dir,
     '--appendonly', 'yes', '--appendfsync', 'everysec', '--save', '',
     '--maxmemory-policy', 'noeviction', '--daemonize', 'no', '--pidfile', join(dir, 'redis.pid'), '--loglevel', 'warning',
-  ], { stdio: ['pipe', 'ignore', 'pipe'] });
+  ], { stdio: ['ignore', 'ignore', 'pipe'], detached: true }); // own process group: Ctrl-C reaches us, and we stop it after draining
   let stderr = '';
   child.stderr!.on('data', (d) => { stderr += String(d); });
   await new Promise<void>((resolve, reject) => {

@@ -84,7 +84,8 @@ export class EventDrainer {
         if (batch.ids.length) await this.store(batch);
         else if (!this.running) break;
       } catch (err) {
-        if (!this.active) break;
+        // Shutting down without Redis: what is left stays in the stream for the next start.
+        if (!this.running) break;
         this.log.warn({ err: (err as Error).message }, 'ingest drain: redis unavailable, retrying');
         await sleep(500);
       }

@@ -23,6 +23,7 @@ interface DbIpRecord {
 }
 interface MaxMindRecord {
   country?: { iso_code?: unknown };
+  registered_country?: { iso_code?: unknown };
   subdivisions?: Array<{ names?: { en?: unknown } }>;
   city?: { names?: { en?: unknown } };
 }
@@ -60,7 +61,8 @@ function toGeoInfo(record: unknown): GeoInfo {
   }
   const r = record as MaxMindRecord;
   return {
-    countryCode: str(r.country?.iso_code).toUpperCase(),
+    // Some GeoLite2 networks (e.g. anycast) only carry the registrant's country.
+    countryCode: str(r.country?.iso_code ?? r.registered_country?.iso_code).toUpperCase(),
     region: str(r.subdivisions?.[0]?.names?.en),
     city: str(r.city?.names?.en),
   };

@@ -9,7 +9,7 @@ export interface UaInfo {
   deviceType: 'desktop' | 'mobile' | 'tablet' | 'tv' | 'console' | 'wearable' | 'other';
 }
 
-type Headers = Record<string, string | string[] | undefined>;
+type HeaderMap = Record<string, string | string[] | undefined>;
 
 // The Client Hints that change ua-parser's answer; anything else must stay out
 // of the cache key or every request would be a miss.
@@ -50,38 +50,49 @@ function toDeviceType(type: string | undefined, os: string): UaInfo['deviceType'
   }
 }
 
+// In Node (no navigator.userAgentData) withClientHints() is synchronous and
+// applies the HTTP hints given to the constructor; the d.ts says
+// `T | PromiseLike<T>` only because it is async in browsers.
+function withHints<T>(item: UAParser.IData<T>, useHints: boolean): T {
+  return (useHints ? item.withClientHints() : item) as T;
+}
+
 function parse(ua: string, hints: Record<string, string>): UaInfo {
-  const base = new UAParser(ua, hints).getResult();
-  // withClientHints() also rewrites `base` in place, so read the UA-only OS first.
-  const uaOs = base.os.name ?? '';
-  const uaOsVersion = base.os.version ?? '';
-  // In Node (no navigator.userAgentData) withClientHints() is synchronous and
-  // applies the HTTP hints we passed; the d.ts says `T | PromiseLike<T>`
-  // only because it is async in browsers.
-  const r = (Object.keys(hints).length > 0 ? base.withClientHints() : base) as UAParser.IResult;
-  const os = r.os.name ?? '';
+  const parser = new UAParser(ua, hints);
+  const useHints = Object.keys(hints).length > 0;
+  // Only the three parts we store: getResult() would also run the engine and
+  // CPU regexes, which is ~30% of the cost of a miss.
+  const browser = withHints(parser.getBrowser(), useHints);
+  const uaOs = parser.getOS();
+  // Read before withClientHints(), which rewrites the object in place.
+  const uaOsName = uaOs.name ?? '';
+  const uaOsVersion = uaOs.version ?? '';
+  const osInfo = withHints(uaOs, useHints);
+  const device = withHints(parser.getDevice(), useHints);
+
+  const os = osInfo.name ?? '';
   // Chromium sends the low-entropy sec-ch-ua-platform without a version by
   // default; ua-parser then drops the version it read from the UA.
-  const osVersion = r.os.version ?? (os === uaOs ? uaOsVersion : '');
+  const osVersion = osInfo.version ?? (os === uaOsName ? uaOsVersion : '');
   return {
     // ua-parser says 'Mobile Chrome' from the UA but 'Chrome' from Client
     // Hints; the device type already carries "mobile", so keep one name.
-    browser: (r.browser.name ?? '').replace(/^Mobile /, ''),
-    browserVersion: r.browser.major ?? '',
+    browser: (browser.name ?? '').replace(/^Mobile /, ''),
+    browserVersion: browser.major ?? '',
     os,
     osVersion,
-    deviceType: toDeviceType(r.device.type, os),
+    deviceType: toDeviceType(device.type, os),
   };
 }
 
 /**
- * Returns a memoised UA parser. Parsing costs tens of µs while real traffic
- * has few distinct UA+hints combinations, so an LRU pays for itself.
+ * Returns a memoised UA parser. A parse costs ~130-190 µs and a hit ~1 µs,
+ * while real traffic has few distinct UA+hints combinations.
  * The returned objects are shared between calls, hence frozen.
  */
 export function createUaParser(
   cacheSize = 10_000,
-): (userAgent: string, headers: Headers) => UaInfo {
+): (userAgent: string, headers: HeaderMap) => UaInfo {
   const cache = new LRUCache<string, UaInfo>({ max: Math.max(1, cacheSize) });
 
   return (userAgent, headers) => {

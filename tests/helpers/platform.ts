@@ -18,19 +18,24 @@ export interface TestPlatform extends Platform {
   /** Waits until `sql` (a count) reaches `n`, or fails after `timeoutMs`. */
   waitForCount(sql: string, n: number, params?: Record<string, unknown>, timeoutMs?: number): Promise<number>;
   rows<T>(sql: string, params?: Record<string, unknown>): Promise<T[]>;
-  post(path: string, body: unknown, headers?: Record<string, string>): Promise<Response>;
+  post(path: string, body: unknown, headers?: Record<string, string | undefined>): Promise<Response>;
   close(): Promise<void>;
+  /** Every log line the platform wrote (JSON text). */
+  logs: string[];
 }
 
 export async function startTestPlatform(env: Record<string, string> = {}, roles: Role[] = ['collector', 'dashboard', 'worker']): Promise<TestPlatform> {
   const dataDir = mkdtempSync(join(tmpdir(), 'vigil-test-'));
   const redisServer = await startPrivateRedis(dataDir);
   const cfg = { ...loadConfig({ DATA_DIR: dataDir, REDIS_URL: redisServer.url, LOG_LEVEL: 'warn', FLUSH_INTERVAL_MS: '100', ...env }), port: 0, host: '127.0.0.1' };
-  const platform = await startPlatform(cfg, roles, createLogger(cfg.logLevel, 'vigil-test'));
+  const logs: string[] = [];
+  const sink = { write: (line: string) => { logs.push(line); if (process.env.VIGIL_TEST_LOGS) process.stderr.write(line); } };
+  const platform = await startPlatform(cfg, roles, createLogger(cfg.logLevel, 'vigil-test', sink));
   const rows = <T>(sql: string, params: Record<string, unknown> = {}) => queryRows<T>(platform.services.ch, sql, params);
   return {
     ...platform,
     cfg,
+    logs,
     redisServer,
     dataDir,
     rows,
@@ -47,7 +52,8 @@ export async function startTestPlatform(env: Record<string, string> = {}, roles:
     },
     post(path, body, headers = {}) {
       return fetch(`${platform.url}${path}`, { method: 'POST', body: typeof body === 'string' ? body : JSON.stringify(body),
-        headers: { 'content-type': 'application/json', 'user-agent': CHROME_UA, ...headers } });
+        headers: Object.fromEntries(Object.entries({ 'content-type': 'application/json', 'user-agent': CHROME_UA, ...headers })
+          .filter((e): e is [string, string] => e[1] !== undefined)) });
     },
     async close() {
       await platform.stop();

@@ -71,13 +71,16 @@ async function waitFor(prefix: string, pred: (r: Received) => boolean, count = 1
 
 const named = (n: string) => (r: Received) => r.body.n === n;
 
-/** Sends a custom event and resolves when its callback ran. */
+/**
+ * Sends a custom event and resolves when its callback ran. Browser-side code
+ * is passed as strings: tsx (esbuild keepNames) would inject a __name helper
+ * that does not exist in the page.
+ */
 function track(page: Page, name: string, props?: Record<string, string>): Promise<boolean> {
-  return page.evaluate(
-    ([n, p]) => new Promise<boolean>((res) => (window as any).vigil(n, { props: p, callback: () => res(true) })),
-    [name, props] as const,
-  );
+  const args = `${JSON.stringify(name)}, {props: ${JSON.stringify(props)}, callback: () => res(true)}`;
+  return page.evaluate(`new Promise((res) => window.vigil(${args}))`);
 }
+const NOT_WEBDRIVER = `Object.defineProperty(Navigator.prototype, 'webdriver', { get: () => false })`;
 
 /** Asserts that nothing arrives for prefix: the snippet's callback has run, then a short grace. */
 async function assertQuiet(page: Page, prefix: string): Promise<void> {
@@ -86,7 +89,7 @@ async function assertQuiet(page: Page, prefix: string): Promise<void> {
   assert.deepEqual(eventsFor(prefix).map((r) => r.body), []);
 }
 
-async function open(path: string, init?: () => void, host?: string): Promise<Page> {
+async function open(path: string, init?: string, host?: string): Promise<Page> {
   const context = await browser.newContext();
   const page = await context.newPage();
   if (init) await page.addInitScript(init);
@@ -155,9 +158,9 @@ describe('tracker snippet in a browser', { skip: !existsSync(CHROMIUM) && `${CHR
     const page = await open('/replace/index?local');
     await waitFor('replace', named('pageview'));
     await page.evaluate(() => {
-      history.replaceState({ a: 1 }, '');
-      history.replaceState({ a: 2 }, '', '/replace/index?local&tab=2');
-      history.pushState({}, '', '/replace/index?local&tab=2'); // same URL again
+      history.replaceState({ a: 1 }, ''); // state only
+      history.replaceState({ a: 2 }, '', '/replace/index?local&tab=2'); // same path, new query
+      history.pushState({}, '', '/replace/index?local&tab=2'); // the URL already shown
       history.replaceState({}, '', '/replace/moved');
     });
     const pvs = await waitFor('replace', named('pageview'), 2);
@@ -224,9 +227,7 @@ describe('tracker snippet in a browser', { skip: !existsSync(CHROMIUM) && `${CHR
   });
 
   test('data-api sends to that endpoint; without sendBeacon it falls back to fetch', async () => {
-    const page = await open('/api/index?local&api', () => {
-      Navigator.prototype.sendBeacon = () => false;
-    });
+    const page = await open('/api/index?local&api', 'Navigator.prototype.sendBeacon = () => false');
     const [pv] = await waitFor('api', named('pageview'));
     assert.equal(pv!.path, '/custom/collect');
     assert.match(pv!.contentType, /^text\/plain/);
@@ -235,7 +236,7 @@ describe('tracker snippet in a browser', { skip: !existsSync(CHROMIUM) && `${CHR
   });
 
   test("localStorage.vigil_ignore='true' sends nothing", async () => {
-    const page = await open('/ignore/index?local', () => localStorage.setItem('vigil_ignore', 'true'));
+    const page = await open('/ignore/index?local', `localStorage.setItem('vigil_ignore', 'true')`);
     await assertQuiet(page, 'ignore');
     await page.context().close();
   });
@@ -246,15 +247,13 @@ describe('tracker snippet in a browser', { skip: !existsSync(CHROMIUM) && `${CHR
     await assertQuiet(page, 'bot');
     await page.context().close();
     // Control: the same page with webdriver hidden does send.
-    const unflagged = await open('/bot/human', () =>
-      Object.defineProperty(Navigator.prototype, 'webdriver', { get: () => false }));
+    const unflagged = await open('/bot/human', NOT_WEBDRIVER);
     await waitFor('bot', named('pageview'));
     await unflagged.context().close();
   });
 
   test('without data-allow-local a 127.0.0.1 page sends nothing', async () => {
-    const noBot = () => Object.defineProperty(Navigator.prototype, 'webdriver', { get: () => false });
-    const page = await open('/localhost/index', noBot, '127.0.0.1');
+    const page = await open('/localhost/index', NOT_WEBDRIVER, '127.0.0.1');
     await assertQuiet(page, 'localhost');
     await page.context().close();
   });

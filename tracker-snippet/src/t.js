@@ -79,39 +79,42 @@
   // sends the visible time banked for the current page and restarts the clock
   // (stopped while the page is hidden).
   let visibleSince = !d.hidden && Date.now(); // false while hidden
-  let pageUrl; // href of the current page's pageview
+  // href of the current page's pageview. It is set by the initial pageview,
+  // which runs right after this and whose engage() call sees ~0 ms.
+  let pageUrl;
 
   const engage = () => {
     const ms = visibleSince && Date.now() - visibleSince;
     visibleSince = !d.hidden && Date.now();
-    if (pageUrl && ms > 1000) send('engagement', 0, ms, pageUrl);
+    if (ms > 1000) send('engagement', 0, ms, pageUrl);
   };
   on(d, 'visibilitychange', engage);
   on(w, 'pagehide', engage);
 
   // ---- pageviews, including single-page-app navigation ----
   const path = () => loc.pathname + (hashMode ? loc.hash : '');
-  let lastKey;
+  const urlKey = () => path() + loc.search;
+  let lastKey; // urlKey() of the URL currently shown
 
   const pageview = () => {
-    const key = path() + loc.search;
-    if (key != lastKey) {
+    if (urlKey() != lastKey) {
       // never the same URL twice in a row
-      lastKey = key;
+      lastKey = urlKey();
       engage(); // time spent on the previous URL
       pageUrl = loc.href;
       send('pageview');
     }
   };
 
-  // pushState always navigates; replaceState only counts when the path changed.
+  // pushState navigates; replaceState only counts when the path changed (a
+  // query-only replace just moves lastKey, so pushing that URL again is no dup).
   const hist = w.history;
   ['pushState', 'replaceState'].map((method) => {
     const original = hist[method];
     hist[method] = function () {
       const before = path();
       original.apply(this, arguments);
-      if (method < 'r' || path() != before) pageview();
+      method < 'r' || path() != before ? pageview() : (lastKey = urlKey());
     };
   });
   on(w, 'popstate', pageview);
@@ -135,7 +138,7 @@
   on(d, 'auxclick', onClick);
 
   // ---- public API, the initial pageview, then calls queued before load ----
-  const queue = (w.vigil && w.vigil.q) || [];
+  const queue = (w.vigil || 0).q || []; // the stub's arguments objects
   w.vigil = send;
   pageview();
   queue.map((args) => send(...args));

@@ -1,0 +1,103 @@
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { createWriteStream, existsSync, readFileSync } from 'node:fs';
+import { createServer } from 'node:net';
+
+/** Helpers for the benchmarks: child processes, readiness, CPU time from /proc. */
+
+export async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const srv = createServer();
+    srv.once('error', reject);
+    srv.listen(0, '127.0.0.1', () => {
+      const { port } = srv.address() as { port: number };
+      srv.close(() => resolve(port));
+    });
+  });
+}
+
+export const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
+
+export interface Child { proc: ChildProcess; logFile: string; exited: Promise<number | null>; tail(lines?: number): string }
+
+/** Starts `node <args>` with stdout and stderr going to `logFile`. */
+export function startNode(args: string[], env: Record<string, string>, logFile: string, cwd: string): Child {
+  const out = createWriteStream(logFile);
+  const proc = spawn(process.execPath, args, { cwd, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  proc.stdout!.pipe(out, { end: false });
+  proc.stderr!.pipe(out, { end: false });
+  const exited = new Promise<number | null>((resolve) => proc.once('exit', (code) => { out.end(); resolve(code); }));
+  return {
+    proc,
+    logFile,
+    exited,
+    tail: (lines = 30) => (existsSync(logFile) ? readFileSync(logFile, 'utf8').trimEnd().split('\n').slice(-lines).join('\n') : ''),
+  };
+}
+
+/** Polls `url` until it answers `ok(status, body)`, the child exits, or the timeout passes. */
+export async function waitForHttp(url: string, child: Child, timeoutMs = 120_000,
+  ok: (status: number, body: string) => boolean = (status) => status === 200): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  let exited = false;
+  void child.exited.then(() => { exited = true; });
+  while (Date.now() < deadline) {
+    if (exited) throw new Error(`process exited before ${url} answered:\n${child.tail()}`);
+    try {
+      const res = await fetch(url, { signal: AbortSignal.timeout(2000) });
+      const body = await res.text();
+      if (ok(res.status, body)) return;
+    } catch { /* not listening yet */ }
+    await sleep(200);
+  }
+  throw new Error(`${url} did not answer within ${timeoutMs / 1000} s:\n${child.tail()}`);
+}
+
+/** Sends SIGTERM and waits for the exit (SIGKILL after `graceMs`). */
+export async function stopChild(child: Child, graceMs = 60_000): Promise<number | null> {
+  if (child.proc.exitCode !== null || child.proc.signalCode !== null) return child.proc.exitCode;
+  child.proc.kill('SIGTERM');
+  const timer = setTimeout(() => child.proc.kill('SIGKILL'), graceMs);
+  const code = await child.exited;
+  clearTimeout(timer);
+  return code;
+}
+
+/** Runs `node <args>` to completion; returns its output, throws on a non-zero exit. */
+export function runNode(args: string[], env: Record<string, string>, cwd: string): string {
+  const r = spawnSync(process.execPath, args, { cwd, env: { ...process.env, ...env }, encoding: 'utf8', timeout: 120_000 });
+  if (r.status !== 0) throw new Error(`node ${args.join(' ')} failed (${r.status}):\n${r.stdout}\n${r.stderr}`);
+  return r.stdout;
+}
+
+const CLK_TCK = (() => {
+  const r = spawnSync('getconf', ['CLK_TCK'], { encoding: 'utf8' });
+  return Number(r.stdout?.trim()) || 100;
+})();
+
+/** CPU seconds (user + system, all threads) a process has used so far; NaN when it is gone. */
+export function cpuSeconds(pid: number | undefined): number {
+  if (!pid) return NaN;
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    // Fields after the ")" that ends the command name: state is field 3, utime 14, stime 15.
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return (Number(fields[11]) + Number(fields[12])) / CLK_TCK;
+  } catch {
+    return NaN;
+  }
+}
+
+/** CPU seconds used by this process (all threads, including autocannon's). */
+export function ownCpuSeconds(): number {
+  const u = process.cpuUsage();
+  return (u.user + u.system) / 1e6;
+}
+
+export function readPid(file: string): number | undefined {
+  try {
+    const pid = Number(readFileSync(file, 'utf8').trim());
+    return Number.isInteger(pid) && pid > 1 ? pid : undefined;
+  } catch {
+    return undefined;
+  }
+}
