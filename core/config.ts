@@ -3,8 +3,10 @@ import { z } from 'zod';
 
 /** Every setting Vigil reads, parsed once at boot and passed down; nothing else reads process.env. */
 const bool = z.enum(['1', '0', 'true', 'false', 'yes', 'no']).transform((v) => v === '1' || v === 'true' || v === 'yes');
-const int = (min: number, max: number) =>
-  z.string().regex(/^\d+$/, `an integer between ${min} and ${max}`).transform(Number).pipe(z.number().int().min(min).max(max));
+const int = (min: number, max: number) => {
+  const expected = `an integer between ${min} and ${max}`;
+  return z.string().regex(/^\d+$/, expected).transform(Number).pipe(z.number().int().min(min, expected).max(max, expected));
+};
 const url = (protocols: string[]) =>
   z.string().refine((v) => { try { return protocols.includes(new URL(v).protocol); } catch { return false; } },
     `a URL starting with ${protocols.join(' or ')}//`);

@@ -152,8 +152,10 @@ export class EventDrainer {
       this.log.info({ token, rows: batch.rows, from: rec.owner }, 'ingest drain: re-storing a batch left by a stopped worker');
       await this.store(batch);
     }
-    const summary = (await this.redis.xpending(this.k.stream, this.k.group)) as [number, string, string, [string, string][] | null];
-    for (const [consumer] of summary[3] ?? []) {
+    // XINFO lists every consumer, also those left with nothing pending, so dead ones are removed too.
+    const consumers = (await this.redis.xinfo('CONSUMERS', this.k.stream, this.k.group)) as unknown[][];
+    for (const info of consumers) {
+      const consumer = String(info[1]);
       if (consumer === this.owner || (await this.redis.exists(this.k.lease(consumer)))) continue;
       for (;;) {
         const pending = (await this.redis.xpending(this.k.stream, this.k.group, '-', '+', this.opts.maxRows, consumer)) as [string, string, number, number][];

@@ -223,7 +223,8 @@ async function seqCountsMain(dataDir: string): Promise<void> {
     const seqs = rows.filter((r) => r.seq !== '').map((r) => [r.seq, Number(r.c)] as [string, number]);
     const noSeq = rows.filter((r) => r.seq === '').reduce((n, r) => n + Number(r.c), 0);
     const total = rows.reduce((n, r) => n + Number(r.c), 0);
-    process.stdout.write(`${JSON.stringify({ total, noSeq, seqs })}\n`);
+    // Written to a pipe, stdout is asynchronous: wait for the write before the process exits.
+    await new Promise<void>((res, rej) => process.stdout.write(`${JSON.stringify({ total, noSeq, seqs })}\n`, (err) => (err ? rej(err) : res())));
   } finally {
     await ch.close();
   }
