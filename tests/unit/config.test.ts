@@ -26,7 +26,7 @@ describe('configuration from the environment', () => {
     assert.throws(() => loadConfig({ RETENTION_MONTHS: 'forever' }), /RETENTION_MONTHS must be an integer between 1 and 1200/);
     assert.throws(() => loadConfig({ REDIS_URL: 'localhost:6379' }), /REDIS_URL must be a URL starting with redis: or rediss:\/\//);
     assert.throws(() => loadConfig({ CLICKHOUSE_URL: 'tcp://x' }), /CLICKHOUSE_URL must be a URL starting with http: or https:/);
-    assert.throws(() => loadConfig({ TRUST_PROXY: 'maybe' }), /TRUST_PROXY must be one of 1, 0, true, false, yes, no \(got "maybe"\)/);
+    assert.throws(() => loadConfig({ TRUST_PROXY: 'maybe' }), /TRUST_PROXY must be one of 0, 1, true, false, yes, no \(got "maybe"\)/);
     assert.throws(() => loadConfig({ VISITOR_COOKIE_MONTHS: '24' }), /VISITOR_COOKIE_MONTHS must be an integer between 1 and 13/);
   });
 
