@@ -1,0 +1,8 @@
+FROM node:20-bookworm-slim
+WORKDIR /app
+COPY package.json package-lock.json ./
+RUN npm ci --no-audit --no-fund
+COPY . .
+ENV NODE_ENV=production DATA_DIR=/app/data
+EXPOSE 8000
+CMD ["node", "bin/vigil.js", "start"]
