@@ -1,23 +1,12 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync } from 'node:fs';
-import { createServer } from 'node:net';
+import { freePort } from './free-port.ts';
 import { join } from 'node:path';
 import { RedisSetupError } from './redis.ts';
 
 export interface PrivateRedis { url: string; port: number; process: ChildProcess; stop(): Promise<void> }
 
 const INSTALL_HINT = 'install it with "sudo apt-get install redis-server" (Debian/Ubuntu), "brew install redis" (macOS), or set REDIS_URL';
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = createServer();
-    srv.once('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const { port } = srv.address() as { port: number };
-      srv.close(() => resolve(port));
-    });
-  });
-}
 
 /**
  * Starts a redis-server child that only this Vigil uses: loopback only, append-only file under DATA_DIR/redis,

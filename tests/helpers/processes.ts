@@ -1,20 +1,10 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { createServer } from 'node:net';
 import { join } from 'node:path';
+
+export { freePort } from '../../core/free-port.ts';
 
 export const ROOT = join(import.meta.dirname, '..', '..');
 export const VIGIL = join(ROOT, 'bin', 'vigil.js');
-
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = createServer();
-    srv.once('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const { port } = srv.address() as { port: number };
-      srv.close(() => resolve(port));
-    });
-  });
-}
 
 export interface Run { code: number | null; stdout: string; stderr: string }
 
