@@ -17,7 +17,7 @@ import { join } from 'node:path';
 import { openClickHouse, queryRows } from '../core/clickhouse.ts';
 import { selfByPackage, summariseProfile } from './lib/cpuprofile.ts';
 import { runLoad, type LoadResult } from './lib/load.ts';
-import { cpuSeconds, freePort, ownCpuSeconds, readPid, runNode, sleep, startNode, stopChild, waitForHttp, type Child } from './lib/proc.ts';
+import { cpuSeconds, freePort, machineBusySeconds, machineLoad, ownCpuSeconds, readPid, runNode, sleep, startNode, stopChild, waitForHttp, type Child } from './lib/proc.ts';
 import { buildTraffic, describeTraffic, type BenchRequest } from './lib/traffic.ts';
 
 /** Best throughput for both servers on the 2-core machine of BENCHMARKS.md (tried 10, 25, 50, 100, 200). */
@@ -52,11 +52,14 @@ async function measure(url: string, pool: BenchRequest[], pids: Record<string, (
   const warm = await runLoad(url, pool, CONNECTIONS, WARMUP);
   const before = Object.fromEntries(Object.entries(pids).map(([k, pid]) => [k, cpuSeconds(pid())]));
   const ownBefore = ownCpuSeconds();
+  const machineBefore = machineBusySeconds();
   log(`  measuring ${SECONDS} s with ${CONNECTIONS} connections ...`);
   const load = await runLoad(url, pool, CONNECTIONS, SECONDS);
   const cpu: Record<string, number> = {};
   for (const [k, pid] of Object.entries(pids)) cpu[k] = (cpuSeconds(pid()) - before[k]!) / load.seconds;
   cpu['load generator (this process)'] = (ownCpuSeconds() - ownBefore) / load.seconds;
+  const ours = Object.values(cpu).reduce((sum, v) => sum + (Number.isFinite(v) ? v : 0), 0);
+  cpu['other processes'] = (machineBusySeconds() - machineBefore) / load.seconds - ours;
   return { load, warmupAccepted: warm.accepted, cpu };
 }
 
@@ -152,6 +155,7 @@ function printTable(bare: Measured | null, vigil: Measured | null): void {
     ['CPU: server process (cores)', (m) => fmt(m.cpu['server process'] ?? NaN, 2)],
     ['CPU: redis-server (cores)', (m) => fmt(m.cpu['redis-server'] ?? NaN, 2)],
     ['CPU: load generator (cores)', (m) => fmt(m.cpu['load generator (this process)'] ?? NaN, 2)],
+    ['CPU: anything else (cores)', (m) => fmt(m.cpu['other processes'] ?? NaN, 2)],
   ];
   const w0 = Math.max(...rows.map(([l]) => l.length));
   const widths = cols.map(([name, m]) => Math.max(name.length, ...rows.map(([, f]) => f(m).length)));
@@ -166,6 +170,8 @@ async function main(): Promise<void> {
     `${WARMUP} s warm-up + ${SECONDS} s measured per server`);
   log(`traffic: ${describeTraffic(pool)}`);
   log('note: the load generator shares the CPUs with the server under test (see BENCHMARKS.md)');
+  const idle = await machineLoad(2000);
+  log(`machine load before the run: ${idle.toFixed(2)} cores busy${idle > 0.2 ? ' -- something else is running, figures will be low and noisy' : ''}`);
   log(`work dir: ${work}${KEEP ? ' (kept)' : ''}`);
 
   const bare = ONLY === 'collector' ? null : await benchBare(pool);

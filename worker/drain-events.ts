@@ -86,6 +86,7 @@ export class EventDrainer {
       } catch (err) {
         // Shutting down without Redis: what is left stays in the stream for the next start.
         if (!this.running) break;
+        this.lastRecovery = 0; // pick up whatever the failure left half done
         this.log.warn({ err: (err as Error).message }, 'ingest drain: redis unavailable, retrying');
         await sleep(500);
       }
@@ -139,7 +140,9 @@ export class EventDrainer {
     for (const [token, json] of Object.entries(records)) {
       const rec = JSON.parse(json) as { owner: string; ids: string[] };
       rec.ids.forEach((id) => recorded.add(id));
-      if (rec.owner === this.owner || (await this.redis.exists(this.k.lease(rec.owner)))) continue;
+      // Our own records count too: run() is sequential, so here we hold no batch, and one of ours is left over from
+      // a store() that failed (e.g. Redis went away before the acknowledgement).
+      if (rec.owner !== this.owner && (await this.redis.exists(this.k.lease(rec.owner)))) continue;
       // Take the record over only if nobody else did in the meantime.
       const mine = JSON.stringify({ owner: this.owner, ids: rec.ids });
       const taken = await this.redis.eval(
@@ -156,7 +159,8 @@ export class EventDrainer {
     const consumers = (await this.redis.xinfo('CONSUMERS', this.k.stream, this.k.group)) as unknown[][];
     for (const info of consumers) {
       const consumer = String(info[1]);
-      if (consumer === this.owner || (await this.redis.exists(this.k.lease(consumer)))) continue;
+      // Likewise our own pending entries: read by a collect() that failed, or whose reply a dropped connection lost.
+      if (consumer !== this.owner && (await this.redis.exists(this.k.lease(consumer)))) continue;
       for (;;) {
         const pending = (await this.redis.xpending(this.k.stream, this.k.group, '-', '+', this.opts.maxRows, consumer)) as [string, string, number, number][];
         const ids = pending.map((p) => p[0]).filter((id) => !recorded.has(id));
@@ -167,7 +171,7 @@ export class EventDrainer {
         await this.store(batch);
       }
       const left = (await this.redis.xpending(this.k.stream, this.k.group, '-', '+', 1, consumer)) as unknown[];
-      if (left.length === 0) await this.redis.xgroup('DELCONSUMER', this.k.stream, this.k.group, consumer);
+      if (left.length === 0 && consumer !== this.owner) await this.redis.xgroup('DELCONSUMER', this.k.stream, this.k.group, consumer);
     }
   }
 

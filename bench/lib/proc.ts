@@ -101,3 +101,21 @@ export function readPid(file: string): number | undefined {
     return undefined;
   }
 }
+
+/** CPU seconds the whole machine has spent busy (all CPUs, every process), from /proc/stat. */
+export function machineBusySeconds(): number {
+  try {
+    const f = readFileSync('/proc/stat', 'utf8').split('\n')[0]!.trim().split(/\s+/).slice(1).map(Number);
+    // user nice system idle iowait irq softirq steal: everything but idle and iowait.
+    return ((f[0] ?? 0) + (f[1] ?? 0) + (f[2] ?? 0) + (f[5] ?? 0) + (f[6] ?? 0) + (f[7] ?? 0)) / CLK_TCK;
+  } catch {
+    return NaN;
+  }
+}
+
+/** How many cores the machine keeps busy over `ms` (a check that nothing else runs before a benchmark). */
+export async function machineLoad(ms = 2000): Promise<number> {
+  const a = machineBusySeconds();
+  await sleep(ms);
+  return (machineBusySeconds() - a) / (ms / 1000);
+}

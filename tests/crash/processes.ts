@@ -1,8 +1,9 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { closeSync, mkdirSync, openSync, readFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
+
+export { freePort } from '../../core/free-port.ts';
 
 /**
  * Real processes for the crash tests: the platform (`node bin/vigil.js start <roles>`) and redis-server, each a child
@@ -16,17 +17,6 @@ export const ROOT = resolve(import.meta.dirname, '../..');
 
 const children = new Set<ChildProcess>();
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-export async function freePort(): Promise<number> {
-  return new Promise((res, rej) => {
-    const srv = createServer();
-    srv.once('error', rej);
-    srv.listen(0, '127.0.0.1', () => {
-      const { port } = srv.address() as { port: number };
-      srv.close(() => res(port));
-    });
-  });
-}
 
 /** The parent's environment without any Vigil setting, so only what a test passes reaches the platform. */
 function cleanEnv(extra: Record<string, string>): NodeJS.ProcessEnv {
@@ -48,11 +38,16 @@ export class Proc {
     this.child = spawn(cmd, args, { cwd: ROOT, env, stdio: ['ignore', fd, fd] });
     closeSync(fd);
     children.add(this.child);
-    this.exited = new Promise((res) => this.child.once('exit', (code, signal) => { children.delete(this.child); res({ code, signal }); }));
+    this.exited = new Promise((res) => {
+      this.child.once('exit', (code, signal) => { children.delete(this.child); res({ code, signal }); });
+      // A binary that cannot be started (ENOENT ...) emits only 'error'.
+      this.child.once('error', (err) => { this.error = err; children.delete(this.child); res({ code: null, signal: null }); });
+    });
   }
 
+  error: Error | null = null;
   get pid(): number { return this.child.pid ?? -1; }
-  get alive(): boolean { return this.child.exitCode === null && this.child.signalCode === null; }
+  get alive(): boolean { return !this.error && this.child.exitCode === null && this.child.signalCode === null; }
 
   /** SIGKILL, then waits (at most 10 s) until the process is gone. */
   async kill9(): Promise<Exit> {
@@ -79,7 +74,7 @@ export class Proc {
 
   /** The last lines of the log, for failure messages. */
   tail(lines = 15): string {
-    return this.log().trimEnd().split('\n').slice(-lines).join('\n');
+    return (this.error ? `${this.error.message}\n` : '') + this.log().trimEnd().split('\n').slice(-lines).join('\n');
   }
 }
 
@@ -196,6 +191,7 @@ function runNode(args: string[], env: Record<string, string>, timeoutMs: number,
     child.stdout!.on('data', (d) => { out += String(d); });
     child.stderr!.on('data', (d) => { out += String(d); });
     const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
+    child.once('error', (err) => { clearTimeout(timer); children.delete(child); rej(err); });
     child.once('exit', (code, signal) => {
       clearTimeout(timer);
       children.delete(child);
