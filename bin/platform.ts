@@ -40,6 +40,11 @@ export async function startPlatform(cfg: Config, roles: readonly Role[], log: Lo
     const app = new Koa({ proxy: cfg.trustProxy });
     app.silent = true; // errors are logged once, by errorMiddleware
     app.use(errorMiddleware(log));
+    app.use(async (ctx, next) => {
+      // While stopping, answer what arrives on open keep-alive connections, then let them close.
+      if (state.stopping) ctx.set('Connection', 'close');
+      await next();
+    });
     app.use(healthRoute(state));
     if (roles.includes('collector')) {
       collector = await createCollector(cfg, services, registry, log);
