@@ -64,3 +64,40 @@ export function toChTime(ms: number): string {
 export function hexToUInt64(hex: string): string {
   return BigInt(`0x${hex}`).toString();
 }
+
+/** What a visit takes from the event that starts it, stored on every row of the visit. */
+export const SESSION_ATTRIBUTES = ['hostname', 'referrer', 'referrer_source', 'channel', 'utm_source', 'utm_medium', 'utm_campaign',
+  'utm_term', 'utm_content', 'country_code', 'region', 'city', 'browser', 'browser_version', 'os', 'os_version', 'device_type',
+  'screen_size'] as const;
+export type SessionAttributes = Pick<WebEventRow, (typeof SESSION_ATTRIBUTES)[number]>;
+
+export function sessionAttributes(row: WebEventRow): SessionAttributes {
+  return Object.fromEntries(SESSION_ATTRIBUTES.map((k) => [k, row[k]])) as SessionAttributes;
+}
+
+/** The counters of a visit after some event (its version). */
+export interface SessionState { version: number; end: number; pageviews: number; events: number; engagementMs: number; exitPage: string }
+
+/**
+ * One row of the `sessions` table (VersionedCollapsingMergeTree): +1 for a visit's state at a version, -1 to cancel
+ * an earlier version, so sums weighted by `sign` always describe the latest state without FINAL.
+ */
+export interface SessionRow extends SessionAttributes {
+  site_id: string;
+  session_id: string;
+  sign: 1 | -1;
+  version: number;
+  visitor_id: string;
+  start: string;
+  end: string;
+  duration_ms: number;
+  pageviews: number;
+  events: number;
+  engagement_ms: number;
+  is_bounce: 0 | 1;
+  entry_page: string;
+  exit_page: string;
+  id_type: string;
+  cookieless_reason: string;
+  new_visitor: 0 | 1;
+}

@@ -1,6 +1,9 @@
+import { readFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import type { Redis } from './redis.ts';
-import type { ProductEventRow, VisitFields, WebEventRow } from './event.ts';
-import { hexToUInt64 } from './event.ts';
+import type { ProductEventRow, SessionAttributes, SessionState, VisitFields, WebEventRow } from './event.ts';
+import { hexToUInt64, sessionAttributes } from './event.ts';
 
 /**
  * The durable ingest buffer: one Redis stream that the collector appends to (a 202 is sent only after the append)
@@ -18,41 +21,8 @@ export const keys = (prefix: string) => ({
 
 export const SESSION_TIMEOUT_MS = 30 * 60_000;
 
-/**
- * Visitor recognition, sessions and the append, in one atomic round trip.
- * Without a cookie, a cookie id issued to the same daily hash in the last 30 minutes that never came back means the
- * browser refuses cookies: the visit keeps that id and is marked cookieless ('refused'). Engagement pings for a
- * session that has already ended are dropped rather than opening an empty visit. Not for Redis Cluster (keys are
- * derived inside the script).
- */
-const INGEST_WEB_LUA = `
-local p, site = ARGV[1], ARGV[2]
-local visitor, idtype, reason, isnew = '', 'cookie', '', '0'
-if ARGV[5] == 'cookieless' then
-  visitor, idtype, reason = ARGV[4], 'cookieless', ARGV[6]
-elseif ARGV[3] ~= '' then
-  visitor = ARGV[3]
-else
-  local ik = p .. 'iss:' .. site .. ':' .. ARGV[4]
-  local issued = redis.call('GET', ik)
-  if issued then
-    visitor, idtype, reason = issued, 'cookieless', 'refused'
-    redis.call('PEXPIRE', ik, ARGV[10])
-  else
-    visitor, isnew = ARGV[7], '1'
-    redis.call('SET', ik, visitor, 'PX', ARGV[10])
-  end
-end
-local sk = p .. 's:' .. site .. ':' .. visitor
-local session = redis.call('GET', sk)
-if not session then
-  if ARGV[12] == '1' then return {false, visitor, idtype, isnew} end
-  session = ARGV[8]
-end
-redis.call('SET', sk, session, 'PX', ARGV[9])
-local id = redis.call('XADD', p .. 'ingest', '*', 'k', 'w', 'd', ARGV[11], 'v', visitor, 's', session, 't', idtype, 'r', reason, 'n', isnew)
-return {id, visitor, idtype, isnew}
-`;
+/** Visitor recognition, visit state and the append, in one atomic round trip (see the script's own comments). */
+const INGEST_WEB_LUA = readFileSync(join(dirname(fileURLToPath(import.meta.url)), 'ingest-web.lua'), 'utf8');
 
 export interface WebIngestInput {
   siteId: string;
@@ -64,8 +34,14 @@ export interface WebIngestInput {
   forceCookieless: string | null;
   newVisitorId: string;
   newSessionId: string;
-  requireSession: boolean;
+  /** Event time in ms: now for live traffic, the historical time for imports and fixtures. */
+  at: number;
   row: WebEventRow;
+}
+
+/** Engagement pings extend a visit but never open one; custom events count as interaction (not a bounce). */
+export function eventKind(name: string): 'p' | 'c' | 'e' {
+  return name === 'pageview' ? 'p' : name === 'engagement' ? 'e' : 'c';
 }
 
 export interface WebIngestResult { stored: boolean; visitorId: string; idType: 'cookie' | 'cookieless'; issuedCookie: boolean }
@@ -78,10 +54,12 @@ export function defineIngestCommands(redis: Redis): void {
 
 export async function appendWebEvent(redis: Redis, prefix: string, input: WebIngestInput): Promise<WebIngestResult> {
   const cmd = (redis as unknown as { vigilIngestWeb: (...a: string[]) => Promise<[string | null, string, string, string]> }).vigilIngestWeb;
+  const { row } = input;
   const [id, visitorId, idType, isNew] = await cmd.call(redis,
     prefix, input.siteId, input.cookieId ?? '', input.cookielessId,
     input.forceCookieless ? 'cookieless' : 'auto', input.forceCookieless ?? '', input.newVisitorId, input.newSessionId,
-    String(SESSION_TIMEOUT_MS), String(SESSION_TIMEOUT_MS), JSON.stringify(input.row), input.requireSession ? '1' : '0');
+    String(SESSION_TIMEOUT_MS), String(SESSION_TIMEOUT_MS), JSON.stringify(row), String(input.at), eventKind(row.name),
+    row.pathname, String(row.engagement_ms), JSON.stringify(sessionAttributes(row)));
   return { stored: id !== null, visitorId, idType: idType as 'cookie' | 'cookieless', issuedCookie: isNew === '1' };
 }
 
@@ -89,8 +67,23 @@ export async function appendProductEvents(redis: Redis, prefix: string, rows: Pr
   await redis.xadd(keys(prefix).stream, '*', 'k', 'p', 'd', JSON.stringify(rows));
 }
 
+/** A web event's visit as the ingest script left it: fixed facts, the state after this event, and the one before. */
+export interface VisitSnapshot {
+  siteId: string;
+  sessionId: string;
+  visitorId: string;
+  start: number;
+  entryPage: string;
+  attributes: SessionAttributes;
+  idType: string;
+  cookielessReason: string;
+  newVisitor: 0 | 1;
+  after: SessionState;
+  before: SessionState | null;
+}
+
 export type DecodedEntry =
-  | { kind: 'web'; row: WebEventRow & VisitFields }
+  | { kind: 'web'; row: WebEventRow & VisitFields; visit: VisitSnapshot | null }
   | { kind: 'product'; rows: ProductEventRow[] };
 
 /** Turns a stream entry's field list back into rows; null for an entry that is not ours (logged and skipped). */
@@ -100,10 +93,26 @@ export function decodeEntry(fields: string[]): DecodedEntry | null {
   try {
     if (f.k === 'w' && f.d && f.v && f.s) {
       const row = JSON.parse(f.d) as WebEventRow;
+      const visitorId = hexToUInt64(f.v);
+      const sessionId = hexToUInt64(f.s);
       return {
         kind: 'web',
-        row: { ...row, visitor_id: hexToUInt64(f.v), session_id: hexToUInt64(f.s), id_type: f.t === 'cookieless' ? 'cookieless' : 'cookie',
+        row: { ...row, visitor_id: visitorId, session_id: sessionId, id_type: f.t === 'cookieless' ? 'cookieless' : 'cookie',
           cookieless_reason: f.r ?? '', new_visitor: f.n === '1' ? 1 : 0 },
+        visit: f.sv ? {
+          siteId: row.site_id,
+          sessionId,
+          visitorId,
+          start: Number(f.ss),
+          entryPage: f.sn ?? '',
+          attributes: JSON.parse(f.sa ?? '{}') as SessionAttributes,
+          idType: f.st ?? '',
+          cookielessReason: f.sr ?? '',
+          newVisitor: f.sw === '1' ? 1 : 0,
+          after: { version: Number(f.sv), end: Number(f.se), pageviews: Number(f.sp), events: Number(f.sc), engagementMs: Number(f.sg), exitPage: f.sx ?? '' },
+          before: f.pe === undefined ? null : { version: Number(f.sv) - 1, end: Number(f.pe), pageviews: Number(f.pp), events: Number(f.pc),
+            engagementMs: Number(f.pg), exitPage: f.px ?? '' },
+        } : null,
       };
     }
     if (f.k === 'p' && f.d) return { kind: 'product', rows: JSON.parse(f.d) as ProductEventRow[] };

@@ -10,6 +10,7 @@ const RETAINED_TABLES = [
   { table: 'events', expr: 'toDateTime(timestamp)' },
   { table: 'product_events', expr: 'toDateTime(timestamp)' },
   { table: 'ingest_drops', expr: 'day' },
+  { table: 'sessions', expr: 'toDateTime(start)' },
 ] as const;
 
 export interface Migration { version: number; name: string; statements: string[] }

@@ -2,12 +2,13 @@ import { randomUUID } from 'node:crypto';
 import { hostname } from 'node:os';
 import { insertRows, type ClickHouseClient } from '../core/clickhouse.ts';
 import type { ProductEventRow, VisitFields, WebEventRow } from '../core/event.ts';
-import { decodeEntry, keys } from '../core/ingest-stream.ts';
+import { decodeEntry, keys, type VisitSnapshot } from '../core/ingest-stream.ts';
 import type { Logger } from '../core/log.ts';
 import type { Redis } from '../core/redis.ts';
+import { sessionRows } from './session-rows.ts';
 
 export interface DrainOptions { intervalMs: number; maxRows: number; leaseMs: number }
-interface Batch { token: string; ids: string[]; web: (WebEventRow & VisitFields)[]; product: ProductEventRow[]; rows: number }
+interface Batch { token: string; ids: string[]; web: (WebEventRow & VisitFields)[]; visits: VisitSnapshot[]; product: ProductEventRow[]; rows: number }
 type StreamEntry = [id: string, fields: string[]];
 
 /**
@@ -116,6 +117,7 @@ export class EventDrainer {
     for (let attempt = 0; ; attempt++) {
       try {
         await insertRows(this.ch, 'events', batch.web, batch.token);
+        await insertRows(this.ch, 'sessions', sessionRows(batch.visits), batch.token);
         await insertRows(this.ch, 'product_events', batch.product, batch.token);
         break;
       } catch (err) {
@@ -186,7 +188,7 @@ export class EventDrainer {
 }
 
 function newBatch(token = `b-${randomUUID()}`): Batch {
-  return { token, ids: [], web: [], product: [], rows: 0 };
+  return { token, ids: [], web: [], visits: [], product: [], rows: 0 };
 }
 
 function addEntries(batch: Batch, entries: StreamEntry[], log: Logger): void {
@@ -199,6 +201,7 @@ function addEntries(batch: Batch, entries: StreamEntry[], log: Logger): void {
     }
     if (decoded.kind === 'web') {
       batch.web.push(decoded.row);
+      if (decoded.visit) batch.visits.push(decoded.visit);
       batch.rows += 1;
     } else {
       batch.product.push(...decoded.rows);

@@ -91,7 +91,7 @@ export function createEventRouter(deps: CollectorDeps): Router {
       forceCookieless,
       newVisitorId: cookieVisitorId(freshCookie, site.siteId),
       newSessionId: newSessionId(),
-      requireSession: input.name === 'engagement',
+      at: now,
       row,
     }));
     if (!result.stored) deps.drops.count('stale_engagement', site.siteId);

@@ -153,6 +153,15 @@ describe('web events: from POST /api/event to stored rows', () => {
        FROM events WHERE props['t'] = 'session' AND name = 'pageview' GROUP BY session_id ORDER BY min(timestamp)`);
     assert.deepEqual(sessions.map((s) => [Number(s.views), s.entry, s.exit, Number(s.bounce)]),
       [[3, '/landing', '/buy', 0], [1, '/blog', '/blog', 1]]);
+    // The sessions table agrees: one current row per visit once +1/-1 pairs are summed, no FINAL needed.
+    const ids = await p.rows<{ sid: string }>("SELECT DISTINCT toString(session_id) AS sid FROM events WHERE props['t'] = 'session'");
+    const visits = await p.rows<Record<string, string>>(
+      `SELECT sum(sign) AS visits, sum(sign * pageviews) AS pageviews, sum(sign * is_bounce) AS bounces FROM sessions WHERE toString(session_id) IN {ids:Array(String)}`, { ids: ids.map((r) => r.sid) });
+    assert.deepEqual([Number(visits[0]!.visits), Number(visits[0]!.pageviews), Number(visits[0]!.bounces)], [2, 4, 1]);
+    const current = await p.rows<Record<string, string>>(
+      `SELECT entry_page, exit_page, sum(sign) AS n, sum(sign * pageviews) AS pv FROM sessions WHERE toString(session_id) IN {ids:Array(String)}
+       GROUP BY entry_page, exit_page HAVING n != 0 ORDER BY entry_page`, { ids: ids.map((r) => r.sid) });
+    assert.deepEqual(current.map((r) => [r.entry_page, r.exit_page, Number(r.n), Number(r.pv)]), [['/blog', '/blog', 1, 1], ['/landing', '/buy', 1, 3]]);
   });
 
   it('stores engagement time within its visit and drops a ping whose visit has ended', async () => {
