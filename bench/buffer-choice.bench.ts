@@ -138,9 +138,9 @@ function variants(redis: Redis, queue: Queue): Variant[] {
   return [
     { name: 'stream: XADD per event', note: 'plain XADD, Vigil\'s fields',
       produce: (row) => redis.xadd(stream, '*', 'k', 'w', 'd', JSON.stringify(row), 'v', pick(VISITORS), 's', hex(16), 't', 'cookie', 'r', '', 'n', '0') },
-    { name: 'stream: Vigil ingest script', note: 'appendWebEvent: visitor+session+XADD (Lua)',
+    { name: 'stream: Vigil ingest script', note: 'appendWebEvent: visitor, visit state, XADD (Lua)',
       produce: (row) => appendWebEvent(redis, PREFIX, { siteId: row.site_id, cookieId: pick(VISITORS), cookielessId: hex(16), forceCookieless: null,
-        newVisitorId: hex(16), newSessionId: hex(16), requireSession: false, row }) },
+        newVisitorId: hex(16), newSessionId: hex(16), at: Date.now(), row }) },
     { name: 'BullMQ: job per event', note: 'queue.add(row)', produce: (row) => queue.add('event', row) },
     { name: 'BullMQ: batch job (5 ms/100)', note: 'one job per <=100 events or 5 ms', produce: (row) => b5.add(row) },
     { name: 'BullMQ: batch job (20 ms/500)', note: 'one job per <=500 events or 20 ms', produce: (row) => b20.add(row) },

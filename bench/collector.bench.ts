@@ -153,6 +153,7 @@ function printTable(bare: Measured | null, vigil: Measured | null): void {
     ['non-202 responses', (m) => statusText(m.load)],
     ['socket errors / timeouts', (m) => `${m.load.errors} / ${m.load.timeouts}`],
     ['CPU: server process (cores)', (m) => fmt(m.cpu['server process'] ?? NaN, 2)],
+    ['  server CPU per event (µs)', (m) => fmt((1e6 * (m.cpu['server process'] ?? NaN)) / m.load.acceptedPerSec, 0)],
     ['CPU: redis-server (cores)', (m) => fmt(m.cpu['redis-server'] ?? NaN, 2)],
     ['CPU: load generator (cores)', (m) => fmt(m.cpu['load generator (this process)'] ?? NaN, 2)],
     ['CPU: anything else (cores)', (m) => fmt(m.cpu['other processes'] ?? NaN, 2)],

@@ -12,6 +12,8 @@ const HELP = `Usage: vigil <command>
   site list | site remove <domain>
   product add <name> | product list | product remove <name>
   product key add <product> | product key revoke <key id>
+  user add <email> [--name "Ann Lee"] [--admin]  (prints a one-time password)
+  user list
 
 Environment: PORT, DATA_DIR, CLICKHOUSE_URL, REDIS_URL, ... (see docs/configuration.md)`;
 
@@ -49,7 +51,7 @@ function print(rows: Record<string, unknown>[]): void {
 
 async function manage(cfg: Config, noun: string, verb: string | undefined, rest: string[]): Promise<void> {
   const { values, positionals } = parseArgs({ args: rest, allowPositionals: true,
-    options: { timezone: { type: 'string' }, 'no-dnt': { type: 'boolean' } } });
+    options: { timezone: { type: 'string' }, 'no-dnt': { type: 'boolean' }, name: { type: 'string' }, admin: { type: 'boolean' } } });
   const arg = positionals.join(' ');
   const m = await openManager(cfg);
   try {
@@ -77,6 +79,11 @@ async function manage(cfg: Config, noun: string, verb: string | undefined, rest:
       const id = positionals[1] ?? fail('Missing key id (see: vigil product list)');
       await m.call('DELETE', `/keys/${encodeURIComponent(id)}`);
       console.log(`Revoked ${id}`);
+    } else if (noun === 'user' && verb === 'add') {
+      const r = await m.call('POST', '/users', { email: need('e-mail address'), name: values.name, isAdmin: values.admin ?? false });
+      console.log(`Added ${r.account.email}${r.account.isAdmin ? ' (administrator)' : ''}. Password (shown once, change it after signing in): ${r.password}`);
+    } else if (noun === 'user' && verb === 'list') {
+      print((await m.call('GET', '/users')).users);
     } else {
       fail(HELP);
     }
@@ -96,7 +103,7 @@ async function main(): Promise<void> {
     throw err;
   }
   if (command === 'start') return start(cfg, args);
-  if (command === 'site' || command === 'product') {
+  if (command === 'site' || command === 'product' || command === 'user') {
     await manage(cfg, command, args[0], args.slice(1));
     process.exit(0);
   }

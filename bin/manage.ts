@@ -7,6 +7,7 @@ import { createLogger } from '../core/log.ts';
 import { Registry } from '../core/registry.ts';
 import { errorMiddleware } from '../core/http.ts';
 import { openServices, type Services } from '../core/services.ts';
+import { AccountStore } from '../dashboard/api/accounts/store.ts';
 import { createAdminRouter } from '../dashboard/routes/admin.ts';
 
 /**
@@ -66,7 +67,7 @@ export async function openManager(cfg: Config): Promise<Manager> {
   const token = randomBytes(24).toString('base64url');
   const app = new Koa();
   app.silent = true;
-  const admin = createAdminRouter(registry, token);
+  const admin = createAdminRouter(registry, token, new AccountStore(services.ch));
   app.use(errorMiddleware(createLogger('warn', 'vigil-cli'))).use(admin.routes()).use(admin.allowedMethods());
   const server = createServer(app.callback());
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', () => resolve()));

@@ -7,7 +7,7 @@ import { errorMiddleware } from '../core/http.ts';
 import type { Logger } from '../core/log.ts';
 import { Registry } from '../core/registry.ts';
 import { openServices, type Services } from '../core/services.ts';
-import { createDashboard } from '../dashboard/create.ts';
+import { createDashboard, type Dashboard } from '../dashboard/create.ts';
 import { startWorker, type Worker } from '../worker/create.ts';
 
 export const ROLES = ['collector', 'dashboard', 'worker'] as const;
@@ -19,6 +19,7 @@ export interface Platform {
   services: Services;
   registry: Registry;
   collector: Collector | null;
+  dashboard: Dashboard | null;
   worker: Worker | null;
   stop(): Promise<void>;
 }
@@ -34,6 +35,7 @@ export async function startPlatform(cfg: Config, roles: readonly Role[], log: Lo
   const state = { roles: [...roles], stopping: false, backlog: undefined as undefined | (() => number) };
   let collector: Collector | null = null;
   let worker: Worker | null = null;
+  let dashboard: Dashboard | null = null;
   let server: Server | null = null;
   try {
     await registry.start();
@@ -51,7 +53,10 @@ export async function startPlatform(cfg: Config, roles: readonly Role[], log: Lo
       state.backlog = () => collector!.deps.backlog.size;
       for (const m of collector.middleware) app.use(m);
     }
-    if (roles.includes('dashboard')) for (const m of createDashboard(cfg, services, registry)) app.use(m);
+    if (roles.includes('dashboard')) {
+      dashboard = createDashboard(cfg, services, registry);
+      for (const m of dashboard.middleware) app.use(m);
+    }
     if (roles.includes('worker')) worker = await startWorker(cfg, services, log);
     server = createServer({ keepAliveTimeout: 5000, requestTimeout: 30_000 }, app.callback());
     await new Promise<void>((resolve, reject) => {
@@ -74,6 +79,7 @@ export async function startPlatform(cfg: Config, roles: readonly Role[], log: Lo
     services,
     registry,
     collector,
+    dashboard,
     worker,
     stop() {
       stopping ??= (async () => {

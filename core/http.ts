@@ -1,4 +1,5 @@
 import type { Context, Middleware } from 'koa';
+import { ZodError, type ZodType } from 'zod';
 import { HttpError, badRequest, payloadTooLarge } from './errors.ts';
 import type { Logger } from './log.ts';
 
@@ -11,6 +12,13 @@ export function errorMiddleware(log: Logger): Middleware {
     try {
       await next();
     } catch (err) {
+      if (err instanceof ZodError) {
+        const issue = err.issues[0]!;
+        const field = issue.path.map(String).join('.') || undefined;
+        ctx.status = 400;
+        ctx.body = { error: field ? `${field}: ${issue.message}` : issue.message, code: 'invalid_request', ...(field ? { field } : {}) };
+        return;
+      }
       if (err instanceof HttpError) {
         ctx.status = err.status;
         ctx.set(err.headers);
@@ -59,4 +67,14 @@ export async function readJson(ctx: Context, limit: number): Promise<unknown> {
   } catch {
     throw badRequest('request body is not valid JSON');
   }
+}
+
+/** Reads a JSON body and checks it against a schema; a mismatch becomes a 400 naming the field. */
+export async function readBodyAs<T>(ctx: Context, schema: ZodType<T>, limit = 64 * 1024): Promise<T> {
+  return schema.parse(await readJson(ctx, limit));
+}
+
+/** This server's own origin as the client sees it (Koa 3's ctx.origin is the request's Origin header instead). */
+export function ownOrigin(ctx: Context): string {
+  return `${ctx.protocol}://${ctx.host}`;
 }

@@ -84,6 +84,13 @@ export class Registry {
     return this.sitesByDomain.get(d);
   }
 
+  async siteById(siteId: string): Promise<Site | undefined> {
+    const find = () => [...this.sitesByDomain.values()].find((s) => s.siteId === siteId);
+    const hit = find();
+    if (hit || !siteId.startsWith('s_') || !(await this.afterMiss())) return hit;
+    return find();
+  }
+
   async productForKey(apiKey: string): Promise<Product | undefined> {
     const h = hashApiKey(apiKey);
     let k = this.keysByHash.get(h);

@@ -3,12 +3,47 @@ import { ensureAdminToken } from '../core/admin-token.ts';
 import type { Config } from '../core/config.ts';
 import type { Registry } from '../core/registry.ts';
 import type { Services } from '../core/services.ts';
+import { AccountStore } from './api/accounts/store.ts';
+import { Access } from './api/auth/access.ts';
+import { loadAccount } from './api/auth/middleware.ts';
+import { SignInSessions, SignInThrottle } from './api/auth/sessions.ts';
+import { ShareLinks } from './api/auth/share-links.ts';
+import { createAccountRouter } from './api/routes/account.ts';
+import { createAuthRouter } from './api/routes/auth.ts';
+import { createProductsRouter } from './api/routes/products.ts';
+import { createSitesRouter } from './api/routes/sites.ts';
+import { createUsersRouter } from './api/routes/users.ts';
 import { createAdminRouter } from './routes/admin.ts';
 import { createStatusPageRouter } from './routes/status-page.ts';
 
-/** The dashboard role's routes. */
-export function createDashboard(cfg: Config, services: Services, registry: Registry): Middleware<any, any>[] {
-  const admin = createAdminRouter(registry, ensureAdminToken(cfg.dataDir));
-  const status = createStatusPageRouter(services.ch, registry);
-  return [admin.routes(), admin.allowedMethods(), status.routes(), status.allowedMethods()];
+export interface Dashboard {
+  middleware: Middleware<any, any>[];
+  accounts: AccountStore;
+  access: Access;
+  /** Every route of the dashboard API, for the access tests that walk them all. */
+  routes: { method: string; path: string }[];
+}
+
+/** The dashboard role: accounts and sign-in, management API, reports API, and the CLI's admin API. */
+export function createDashboard(cfg: Config, services: Services, registry: Registry): Dashboard {
+  const accounts = new AccountStore(services.ch);
+  const shares = new ShareLinks(services.ch);
+  const access = new Access(accounts, registry, shares);
+  const sessions = new SignInSessions(services.redis, services.prefix);
+  const throttle = new SignInThrottle(services.redis, services.prefix);
+  const routers = [
+    createAuthRouter({ accounts, sessions, throttle }),
+    createAccountRouter({ accounts, sessions, access }),
+    createUsersRouter({ accounts }),
+    createSitesRouter({ registry, accounts, access, shares }),
+    createProductsRouter({ registry, accounts, access }),
+    createAdminRouter(registry, ensureAdminToken(cfg.dataDir), accounts),
+    createStatusPageRouter(services.ch, registry),
+  ];
+  return {
+    middleware: [loadAccount(sessions, accounts), ...routers.flatMap((r) => [r.routes(), r.allowedMethods()])],
+    accounts,
+    access,
+    routes: routers.flatMap((r) => r.stack.flatMap((layer) => layer.methods.filter((m) => m !== 'HEAD').map((method) => ({ method, path: String(layer.path) })))),
+  };
 }

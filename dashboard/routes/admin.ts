@@ -4,12 +4,14 @@ import type { Context, Next } from 'koa';
 import { badRequest, HttpError, unauthorized } from '../../core/errors.ts';
 import { readJson } from '../../core/http.ts';
 import { Registry, RegistryError } from '../../core/registry.ts';
+import type { AccountStore } from '../api/accounts/store.ts';
+import { addUser, NewUser } from '../api/routes/users.ts';
 
 /**
  * The management API the `vigil` CLI uses while the platform runs (the running process holds the embedded store).
  * It answers only requests carrying the admin token kept in DATA_DIR, readable by the operator alone.
  */
-export function createAdminRouter(registry: Registry, adminToken: string): Router {
+export function createAdminRouter(registry: Registry, adminToken: string, accounts: AccountStore): Router {
   const expected = Buffer.from(adminToken);
   const requireToken = async (ctx: Context, next: Next) => {
     const got = Buffer.from(/^Bearer (.+)$/.exec(ctx.get('authorization'))?.[1] ?? '');
@@ -60,5 +62,10 @@ export function createAdminRouter(registry: Registry, adminToken: string): Route
     ctx.body = { product, apiKey: await registry.createKey(product.productId) };
   });
   router.delete('/keys/:keyId', async (ctx) => { await registry.revokeKey(ctx.params.keyId!); ctx.body = { revoked: ctx.params.keyId }; });
+  router.post('/users', async (ctx) => {
+    ctx.status = 201;
+    ctx.body = await addUser(accounts, NewUser.parse(await body(ctx)));
+  });
+  router.get('/users', async (ctx) => { ctx.body = { users: (await accounts.list()).map(({ accountId, email, name, isAdmin }) => ({ accountId, email, name, isAdmin })) }; });
   return router;
 }

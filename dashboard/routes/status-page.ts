@@ -1,5 +1,6 @@
 import Router from '@koa/router';
 import { queryRows, type ClickHouseClient } from '../../core/clickhouse.ts';
+import { ownOrigin } from '../../core/http.ts';
 import type { Registry } from '../../core/registry.ts';
 
 const esc = (s: string) => s.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
@@ -18,7 +19,7 @@ export function createStatusPageRouter(ch: ClickHouseClient, registry: Registry)
     const app = await queryRows<{ product_id: string; events: string; installs: string }>(ch,
       `SELECT product_id, count() AS events, uniq(install_id) AS installs FROM product_events
        WHERE product_id IN {ids:Array(String)} AND timestamp > now64(3) - INTERVAL 1 DAY GROUP BY product_id`, { ids: products.map((p) => p.productId) });
-    const origin = `${ctx.protocol}://${ctx.host}`;
+    const origin = ownOrigin(ctx);
     const siteRows = sites.map((s) => {
       const w = web.find((r) => r.site_id === s.siteId);
       const tag = `<script defer data-domain="${s.domain}" src="${origin}/t.js"></script>`;

@@ -1,0 +1,10 @@
+import { createClient } from '@clickhouse/client';
+import { createChdbConnection } from 'chdb/connection';
+import { migrate } from '../core/migrate.ts';
+import { loadSyntheticWeb } from '../tests/fixtures/query-bench-data.ts';
+const ch = createClient({ connection: createChdbConnection({ path: '/tmp/qx/bench' }) } as any);
+await migrate(ch);
+const t = Date.now();
+console.log(await loadSyntheticWeb(ch, { siteId: 's_bench', events: 10_000_000, days: 120, endMs: Date.parse('2026-06-01T00:00:00Z') }), Date.now() - t, 'ms');
+await ch.insert({ table: 'sites', format: 'JSONEachRow', values: [{ site_id: 's_bench', domain: 'bench.example', timezone: 'Europe/Berlin', honor_dnt: 1, created_at: '2026-01-01 00:00:00.000', deleted: 0, version: 1 }] });
+await ch.close();

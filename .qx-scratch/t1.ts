@@ -1,0 +1,14 @@
+import { createClient } from '@clickhouse/client';
+import { createChdbConnection } from 'chdb/connection';
+const ch = createClient({ connection: createChdbConnection({ path: '/tmp/qx/db2' }) } as any);
+const q = async (sql: string, p: any = {}) => { try { return (await ch.query({ query: sql, query_params: p, format: 'JSONEachRow' })).json(); } catch (e) { return 'ERR ' + (e as Error).message.slice(0, 300); } };
+console.log(await q(`SELECT d0, a, b FROM (SELECT 'x' AS d0, 1 AS a UNION ALL SELECT 'y', 2) AS p0 FULL JOIN (SELECT 'y' AS d0, 5 AS b UNION ALL SELECT 'z', 6) AS p1 USING (d0) ORDER BY d0`));
+console.log(await q(`SELECT multiSearchAnyCaseInsensitiveUTF8('Hello World', {f:Array(String)}) r`, { f: ['WORLD', 'x'] }));
+console.log(await q(`SELECT ('a', 'b') IN {t:Array(Tuple(String, String))} r, toLowCardinality('a') IN {s:Array(String)} r2`, { t: [['a', 'b']], s: ['a'] }));
+console.log(await q(`SELECT lower(toLowCardinality('A')) IN arrayMap(x -> lower(x), {s:Array(String)}) r`, { s: ['a'] }));
+console.log(await q(`SELECT count() OVER () AS t, number FROM numbers(5) ORDER BY number LIMIT 2 OFFSET 1`));
+console.log(await q(`SELECT toString(toMonday(toDateTime64('2026-03-29 23:30:00', 3, 'UTC'), {tz:String})) w, toString(toStartOfHour(toTimeZone(toDateTime64('2026-10-25 00:30:00', 3, 'UTC'), {tz:String}))) h, toString(toDate(toDateTime64('2026-03-29 22:30:00', 3, 'UTC'), {tz:String})) d`, { tz: 'Europe/Berlin' }));
+console.log(await q(`SELECT {x:DateTime64(3)} - INTERVAL 1 DAY AS y`, { x: '2026-03-29 22:30:00.000' }));
+console.log(await q(`SELECT number, 1 AS m FROM numbers(3) ORDER BY number SETTINGS max_execution_time = 15, readonly = 2`));
+console.log(await q(`SELECT m['k'] AS v FROM (SELECT map('k','v') AS m) WHERE m[{p:String}] = 'v'`, { p: 'k' }));
+await ch.close();
