@@ -8,7 +8,10 @@ import { Access } from './api/auth/access.ts';
 import { loadAccount } from './api/auth/middleware.ts';
 import { SignInSessions, SignInThrottle } from './api/auth/sessions.ts';
 import { ShareLinks } from './api/auth/share-links.ts';
+import { FeatureCatalog } from './api/features/catalog.ts';
 import { createAccountRouter } from './api/routes/account.ts';
+import { createFeaturesRouter } from './api/routes/features.ts';
+import { createQualityRouter } from './api/routes/quality.ts';
 import { createAuthRouter } from './api/routes/auth.ts';
 import { createProductsRouter } from './api/routes/products.ts';
 import { createSitesRouter } from './api/routes/sites.ts';
@@ -37,6 +40,8 @@ export function createDashboard(cfg: Config, services: Services, registry: Regis
     createUsersRouter({ accounts }),
     createSitesRouter({ registry, accounts, access, shares }),
     createProductsRouter({ registry, accounts, access }),
+    createFeaturesRouter({ catalog: new FeatureCatalog(services.ch), access }),
+    createQualityRouter({ ch: services.ch, redis: services.redis, prefix: services.prefix, access }),
     createAdminRouter(registry, ensureAdminToken(cfg.dataDir), accounts),
     createStatusPageRouter(services.ch, registry),
   ];
