@@ -23,7 +23,7 @@ import { toChTime, type WebEventRow } from '../core/event.ts';
 import { appendWebEvent, defineIngestCommands } from '../core/ingest-stream.ts';
 import { connectRedis } from '../core/redis.ts';
 import { startPrivateRedis } from '../core/redis-server.ts';
-import { cpuSeconds, ownCpuSeconds, sleep } from './lib/proc.ts';
+import { cpuSeconds, machineBusySeconds, machineLoad, ownCpuSeconds, sleep } from './lib/proc.ts';
 import { fmt, Samples, table } from './lib/stats.ts';
 import { prng } from './lib/traffic.ts';
 
@@ -150,7 +150,7 @@ function variants(redis: Redis, queue: Queue): Variant[] {
 
 // ---- measurements ----
 
-interface Sample { events: number; seconds: number; p50: number; p99: number; errors: number; producerCpu: number; redisCpu: number; forks: number }
+interface Sample { events: number; seconds: number; p50: number; p99: number; errors: number; producerCpu: number; redisCpu: number; otherCpu: number; forks: number }
 
 async function info(redis: Redis, section: string, field: string): Promise<number> {
   const text = await redis.info(section);
@@ -171,10 +171,13 @@ async function around(redis: Redis, redisPid: number | undefined, run: () => Pro
   const forks0 = await info(redis, 'stats', 'total_forks');
   const cpu0 = ownCpuSeconds();
   const rcpu0 = cpuSeconds(redisPid);
+  const m0 = machineBusySeconds();
   const r = await run();
   const [p50, p99] = r.lat.percentiles(50, 99);
-  return { events: r.events, seconds: r.seconds, p50: p50!, p99: p99!, errors: r.errors,
-    producerCpu: (ownCpuSeconds() - cpu0) / r.seconds, redisCpu: (cpuSeconds(redisPid) - rcpu0) / r.seconds,
+  const producerCpu = (ownCpuSeconds() - cpu0) / r.seconds;
+  const redisCpu = (cpuSeconds(redisPid) - rcpu0) / r.seconds;
+  return { events: r.events, seconds: r.seconds, p50: p50!, p99: p99!, errors: r.errors, producerCpu, redisCpu,
+    otherCpu: (machineBusySeconds() - m0) / r.seconds - producerCpu - redisCpu,
     forks: (await info(redis, 'stats', 'total_forks')) - forks0 };
 }
 
@@ -255,6 +258,8 @@ async function main(): Promise<void> {
     const version = /redis_version:(\S+)/.exec(await redis.info('server'))?.[1];
     console.log(`Buffer choice benchmark: redis-server ${version} (appendonly ${setting('appendonly')}, appendfsync ${setting('appendfsync')}), ` +
       `ioredis auto-pipelining, BullMQ ${bullmqVersion}, event payload ~${Math.round(AVG_BYTES)} B of JSON, ${SECONDS} s per run`);
+    const idle = await machineLoad(2000);
+    console.log(`machine load before the run: ${idle.toFixed(2)} cores busy${idle > 0.2 ? ' -- something else is running, figures will be low and noisy' : ''}`);
     const vs = variants(redis, queue);
     const rows: string[][] = [];
     for (const v of vs) {
@@ -266,13 +271,14 @@ async function main(): Promise<void> {
         const s = await around(redis, server.process.pid, () => closedLoop(v, n, SECONDS));
         cells.push(fmt(s.events / s.seconds), `${fmt(s.p50, 2)} / ${fmt(s.p99, 2)}`);
         console.log(`  ${v.name}, ${n} producers: ${fmt(s.events / s.seconds)} events/s, ack p50 ${fmt(s.p50, 2)} ms, p99 ${fmt(s.p99, 2)} ms, ` +
-          `errors ${s.errors}, CPU producer ${fmt(s.producerCpu, 2)} / redis ${fmt(s.redisCpu, 2)} cores, AOF rewrites ${s.forks}`);
+          `errors ${s.errors}, CPU producer ${fmt(s.producerCpu, 2)} / redis ${fmt(s.redisCpu, 2)} / other processes ${fmt(s.otherCpu, 2)} cores, ` +
+          `AOF rewrites ${s.forks}`);
       }
       await reset(redis);
       const o = await around(redis, server.process.pid, () => openLoop(v, RATE, SECONDS));
-      cells.push(`${fmt(o.p50, 2)} / ${fmt(o.p99, 2)}`, `${fmt(o.redisCpu * 100, 0)}%`);
+      cells.push(`${fmt(o.p50, 2)} / ${fmt(o.p99, 2)}`, fmt((1e6 * o.redisCpu) / (o.events / o.seconds), 1), fmt((1e6 * o.producerCpu) / (o.events / o.seconds), 1));
       console.log(`  ${v.name}, open loop ${RATE}/s: ack p50 ${fmt(o.p50, 2)} ms, p99 ${fmt(o.p99, 2)} ms, errors ${o.errors}, ` +
-        `CPU producer ${fmt(o.producerCpu, 2)} / redis ${fmt(o.redisCpu, 2)} cores`);
+        `CPU producer ${fmt(o.producerCpu, 2)} / redis ${fmt(o.redisCpu, 2)} / other processes ${fmt(o.otherCpu, 2)} cores`);
       const bytes = await memoryFor(redis, v, MEMORY_EVENTS);
       cells.push(`${fmt(bytes / 1024 / 1024, 1)} MB`, fmt(bytes / MEMORY_EVENTS));
       console.log(`  ${v.name}: ${fmt(bytes / 1024 / 1024, 1)} MB of Redis memory per ${fmt(MEMORY_EVENTS)} queued events`);
@@ -280,8 +286,9 @@ async function main(): Promise<void> {
     }
     const header = ['variant'];
     for (const n of PRODUCERS) header.push(`ev/s (N=${n})`, `ack p50/p99 ms (N=${n})`);
-    header.push(`ack p50/p99 ms @${RATE}/s`, `redis CPU @${RATE}/s`, `mem / ${fmt(MEMORY_EVENTS)} ev`, 'B/event');
+    header.push(`ack p50/p99 ms @${RATE}/s`, `redis CPU µs/ev`, `producer CPU µs/ev`, `mem / ${fmt(MEMORY_EVENTS)} ev`, 'B/event');
     console.log(`\n${table(header, rows)}`);
+    console.log(`(CPU µs per event measured in the open-loop run at ${RATE}/s; B/event = Redis used_memory growth / events queued)`);
   } finally {
     await queue.close().catch(() => undefined);
     bullConn.disconnect();

@@ -2,6 +2,7 @@ import { parseArgs } from 'node:util';
 import { ConfigError, loadConfig, type Config } from '../core/config.ts';
 import { createLogger } from '../core/log.ts';
 import { RedisSetupError } from '../core/redis.ts';
+import { demoArgs, runDemoCommand, summary } from '../dashboard/demo/cli.ts';
 import { ManageError, openManager } from './manage.ts';
 import { ROLES, startPlatform, type Role } from './platform.ts';
 
@@ -14,6 +15,7 @@ const HELP = `Usage: vigil <command>
   product key add <product> | product key revoke <key id>
   user add <email> [--name "Ann Lee"] [--admin]  (prints a one-time password)
   user list
+  demo [--events 3000000] [--months 6] [--domain demo.vigil.example]  (a demo site and products to explore)
 
 Environment: PORT, DATA_DIR, CLICKHOUSE_URL, REDIS_URL, ... (see docs/configuration.md)`;
 
@@ -103,6 +105,21 @@ async function main(): Promise<void> {
     throw err;
   }
   if (command === 'start') return start(cfg, args);
+  if (command === 'demo') {
+    let opts;
+    try {
+      opts = demoArgs(args);
+    } catch (err) {
+      fail(`${(err as Error).message}\nUsage: vigil demo [--events 3000000] [--months 6] [--domain demo.vigil.example]`);
+    }
+    const m = await openManager(cfg);
+    try {
+      console.log(summary(await runDemoCommand(m, opts), opts.months));
+    } finally {
+      await m.close();
+    }
+    process.exit(0);
+  }
   if (command === 'site' || command === 'product' || command === 'user') {
     await manage(cfg, command, args[0], args.slice(1));
     process.exit(0);

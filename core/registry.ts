@@ -98,9 +98,14 @@ export class Registry {
     return k ? this.productsById.get(k.productId) : undefined;
   }
 
-  async listSites(): Promise<Site[]> { await this.reload(); return [...this.sitesByDomain.values()].sort((a, b) => a.domain.localeCompare(b.domain)); }
-  async listProducts(): Promise<Product[]> { await this.reload(); return [...this.productsById.values()].sort((a, b) => a.name.localeCompare(b.name)); }
-  async listKeys(productId: string): Promise<ApiKeyInfo[]> { await this.reload(); return [...this.keysByHash.values()].filter((k) => k.productId === productId); }
+  /** Reloads when the cache is older than two seconds: lists stay current without three FINAL reads per request. */
+  private async fresh(): Promise<void> {
+    if (Date.now() - this.lastLoad > 2000) await this.reload();
+  }
+
+  async listSites(): Promise<Site[]> { await this.fresh(); return [...this.sitesByDomain.values()].sort((a, b) => a.domain.localeCompare(b.domain)); }
+  async listProducts(): Promise<Product[]> { await this.fresh(); return [...this.productsById.values()].sort((a, b) => a.name.localeCompare(b.name)); }
+  async listKeys(productId: string): Promise<ApiKeyInfo[]> { await this.fresh(); return [...this.keysByHash.values()].filter((k) => k.productId === productId); }
 
   async addSite(input: { domain: string; timezone?: string; honorDnt?: boolean }): Promise<Site> {
     const domain = normaliseDomain(input.domain);
@@ -163,7 +168,7 @@ export class Registry {
   }
 
   async requireProduct(nameOrId: string): Promise<Product> {
-    await this.reload();
+    await this.fresh();
     const p = this.productsById.get(nameOrId) ?? [...this.productsById.values()].find((x) => x.name.toLowerCase() === nameOrId.trim().toLowerCase());
     if (!p) throw new RegistryError(`no product ${nameOrId}`);
     return p;

@@ -14,10 +14,12 @@ import { createFeaturesRouter } from './api/routes/features.ts';
 import { createQualityRouter } from './api/routes/quality.ts';
 import { createAuthRouter } from './api/routes/auth.ts';
 import { createProductsRouter } from './api/routes/products.ts';
+import { createQueryRouter } from './api/routes/query.ts';
+import { createShareRouter } from './api/routes/share.ts';
 import { createSitesRouter } from './api/routes/sites.ts';
 import { createUsersRouter } from './api/routes/users.ts';
 import { createAdminRouter } from './routes/admin.ts';
-import { createStatusPageRouter } from './routes/status-page.ts';
+import { createWebAppRouter } from './routes/web-app.ts';
 
 export interface Dashboard {
   middleware: Middleware<any, any>[];
@@ -43,10 +45,12 @@ export function createDashboard(cfg: Config, services: Services, registry: Regis
     createFeaturesRouter({ catalog: new FeatureCatalog(services.ch), access }),
     createQualityRouter({ ch: services.ch, redis: services.redis, prefix: services.prefix, access }),
     createAdminRouter(registry, ensureAdminToken(cfg.dataDir), accounts),
-    createStatusPageRouter(services.ch, registry),
+    createQueryRouter({ ch: services.ch, registry, authorize: access.authorize, concurrency: cfg.clickhouse.url ? 4 : 1 }),
+    createShareRouter({ shares, registry }),
   ];
   return {
-    middleware: [loadAccount(sessions, accounts), ...routers.flatMap((r) => [r.routes(), r.allowedMethods()])],
+    // The web app comes last, routes only: its catch-all GET serves index.html for the app's own paths.
+    middleware: [loadAccount(sessions, accounts), ...routers.flatMap((r) => [r.routes(), r.allowedMethods()]), createWebAppRouter().routes()],
     accounts,
     access,
     routes: routers.flatMap((r) => r.stack.flatMap((layer) => layer.methods.filter((m) => m !== 'HEAD').map((method) => ({ method, path: String(layer.path) })))),

@@ -4,7 +4,7 @@ import { DashboardClient } from '../helpers/dashboard-client.ts';
 import { startTestPlatform, type TestPlatform } from '../helpers/platform.ts';
 
 /** Routes anyone may call: the sign-in flow itself. */
-const PUBLIC = new Set(['GET /api/setup', 'POST /api/setup', 'POST /api/sign-in', 'POST /api/sign-out']);
+const PUBLIC = new Set(['GET /api/setup', 'POST /api/setup', 'POST /api/sign-in', 'POST /api/sign-out', 'GET /api/share']);
 
 describe('who sees what: roles per site and product, privacy controls', () => {
   let p: TestPlatform;
@@ -98,13 +98,18 @@ describe('who sees what: roles per site and product, privacy controls', () => {
     assert.ok(routes.length >= 20, `${routes.length} routes`);
     const anonymous = new DashboardClient(p.url);
     const fill = (path: string) => path.replace(':id', siteId).replace(':keyId', 'k_x').replace(':linkId', 'l_x').replace(':accountId', 'a_x');
+    // Reports requests are well-formed, so only access can refuse them.
+    const reportBody = (path: string) => (path.includes('retention') ? { product_id: productId, date_range: '30d', period: 'week' }
+      : path.includes('overview') ? { site_id: siteId, date_range: '7d' } : { site_id: siteId, date_range: '7d', metrics: ['visitors'] });
     for (const r of routes) {
-      const path = r.path.includes('/products/') ? fill(r.path).replace(siteId, productId) : fill(r.path);
-      const noSession = await anonymous.request(r.method, path, r.method === 'GET' ? undefined : {});
+      let path = r.path.includes('/products/') ? fill(r.path).replace(siteId, productId) : fill(r.path);
+      if (path === '/api/v1/realtime') path += `?site_id=${siteId}`;
+      const body = r.method === 'GET' ? undefined : path.startsWith('/api/v1/') ? reportBody(path) : {};
+      const noSession = await anonymous.request(r.method, path, body);
       assert.equal(noSession.status, 401, `${r.method} ${path} without a session -> ${noSession.status}`);
       // Routes every signed-in account may use on its own behalf are checked for isolation elsewhere.
       if (/^\/api\/(session|account|sites$|products$)/.test(r.path) || (r.method === 'POST' && /^\/api\/(sites|products)$/.test(r.path))) continue;
-      const foreign = await stranger.request(r.method, path, r.method === 'GET' ? undefined : {});
+      const foreign = await stranger.request(r.method, path, body);
       assert.equal(foreign.status, 403, `${r.method} ${path} as a stranger -> ${foreign.status} ${JSON.stringify(foreign.body)}`);
     }
   });

@@ -1,0 +1,82 @@
+import { isTime, type DimRef } from './dimensions.ts';
+import { invalid, show } from './errors.ts';
+
+/**
+ * The shape every engine query shares, web or product: one or more aggregations ("parts") over the same dimension
+ * aliases d0..dn, joined on them, then the metric columns m0..mk, ordering and pagination in one statement:
+ *
+ *   SELECT d0.., <metric columns> [, count() OVER () AS total_rows]
+ *   FROM (base part) AS p0 [FULL JOIN (second part) USING (d..)] [LEFT JOIN (denominator) USING (d..)] [CROSS JOIN (total)]
+ *   [WHERE has({cmp:Array(Array(String))}, [d..])]            -- comparisons: only the main result's rows
+ *   ORDER BY .. LIMIT {limit:UInt32} OFFSET {offset:UInt32}
+ *
+ * Aliases are positional (d0, m0, h_*) so no request text and no alias ever shadows a table column.
+ */
+export interface Part {
+  sql: string;
+  /** Dimension aliases this part groups by (a subset of the query's). */
+  dims: string[];
+  /** How it joins the parts before it: the first part is the base. */
+  join: 'base' | 'full' | 'left';
+}
+
+export interface Spec {
+  metrics: string[];
+  dimensions: DimRef[];
+  orderBy: [string, 'asc' | 'desc'][];
+  limit: number;
+  offset: number;
+  totalRows?: boolean;
+  /** Comparison runs: only these tuples of the non-time dimensions (in order). */
+  restrict?: string[][];
+}
+
+export function assemble(parts: Part[], spec: Spec, metricSql: string[], sortAliases: Map<number, string>): string {
+  const dims = spec.dimensions.map((_, i) => `d${i}`);
+  const from = parts.map((p, i) => {
+    const sub = `(${p.sql}) AS p${i}`;
+    if (p.join === 'base') return sub;
+    if (p.dims.length === 0) return `CROSS JOIN ${sub}`;
+    return `${p.join === 'full' ? 'FULL OUTER JOIN' : 'LEFT JOIN'} ${sub} USING (${p.dims.join(', ')})`;
+  }).join('\n  ');
+  const select = [...dims, ...metricSql.map((m, i) => `${m} AS m${i}`), ...(spec.totalRows ? ['count() OVER () AS total_rows'] : [])];
+  const keyDims = spec.dimensions.flatMap((d, i) => (isTime(d) ? [] : [`toString(d${i})`]));
+  const where = spec.restrict && keyDims.length ? `\nWHERE has({cmp:Array(Array(String))}, [${keyDims.join(', ')}])` : '';
+  return `SELECT ${select.join(', ')}\nFROM ${from}${where}\nORDER BY ${orderBy(spec, sortAliases)}\nLIMIT {limit:UInt32} OFFSET {offset:UInt32}`;
+}
+
+/**
+ * Requested order first; by default time dimensions ascending, then the first metric descending. Every dimension is
+ * appended ascending as a tie-break, so pages never shuffle between calls.
+ */
+function orderBy(spec: Spec, sortAliases: Map<number, string>): string {
+  const dimAlias = (i: number) => sortAliases.get(i) ?? `d${i}`;
+  const keys: string[] = [];
+  const used = new Set<number>();
+  const entries = spec.orderBy.length ? spec.orderBy : [
+    ...spec.dimensions.flatMap((d, i) => (isTime(d) ? [[d.name, 'asc'] as [string, 'asc']] : [])),
+    ...(spec.metrics.length ? [[spec.metrics[0]!, 'desc'] as [string, 'desc']] : []),
+  ];
+  for (const [key, dir] of entries) {
+    const mi = spec.metrics.indexOf(key);
+    const di = spec.dimensions.findIndex((d) => d.name === key);
+    if (mi >= 0) keys.push(`m${mi} ${dir === 'asc' ? 'ASC' : 'DESC'}`);
+    else if (di >= 0) { keys.push(`${dimAlias(di)} ${dir === 'asc' ? 'ASC' : 'DESC'}`); used.add(di); }
+  }
+  spec.dimensions.forEach((_, i) => { if (!used.has(i)) keys.push(`${dimAlias(i)} ASC`); });
+  return keys.length ? keys.join(', ') : 'tuple()';
+}
+
+/** order_by: [[metric or dimension of this query, 'asc' | 'desc'], ...]. */
+export function parseOrderBy(raw: unknown, metrics: string[], dimensions: DimRef[]): [string, 'asc' | 'desc'][] {
+  if (raw === undefined || raw === null) return [];
+  if (!Array.isArray(raw)) throw invalid('order_by', 'order_by is a list of [metric or dimension, "asc" | "desc"]');
+  return raw.map((e, i) => {
+    const field = `order_by[${i}]`;
+    if (!Array.isArray(e) || e.length !== 2 || (e[1] !== 'asc' && e[1] !== 'desc')) throw invalid(field, `order_by entries are [name, "asc" | "desc"], got ${show(e)}`);
+    if (!metrics.includes(e[0]) && !dimensions.some((d) => d.name === e[0])) {
+      throw invalid(field, `order_by ${show(e[0])} is not one of this query's metrics or dimensions`);
+    }
+    return [e[0] as string, e[1] as 'asc' | 'desc'];
+  });
+}

@@ -1,0 +1,109 @@
+import { invalid, show } from './errors.ts';
+import type { Granularity } from './date-range.ts';
+
+/**
+ * The dimension allow-lists. Every SQL text here is a constant; a dimension name from a request only ever selects an
+ * entry (no fallback), and the one open-ended family, event:props:<key>, passes its key as a query parameter.
+ *
+ * Levels: an `event` dimension is a column of each event (events table); a `visit` dimension is a fact of the visit,
+ * taken from its first event (sessions table); `time` buckets by the site's time zone; `visitor` is a per-visitor
+ * roll-up over the range; `product` dimensions are columns of product_events.
+ */
+export type Level = 'event' | 'visit' | 'time' | 'visitor' | 'product';
+
+export interface DimensionDef {
+  level: Level;
+  /** SQL over the level's own table (events, sessions, visitor roll-up or product_events). */
+  sql: string;
+  /** Changes while a visit goes on (so only the visit's latest row may be read): see sources.ts. */
+  mutable?: true;
+  /** Ordering by this dimension uses this aggregate instead of the label (labels that do not sort as text). */
+  sortSql?: string;
+  /** What to use instead when a visit metric is asked for by this event dimension. */
+  hint?: string;
+  /** Not usable in filters (with the reason). */
+  noFilter?: string;
+}
+
+const visit = (sql: string, extra: Partial<DimensionDef> = {}): DimensionDef => ({ level: 'visit', sql, ...extra });
+const event = (sql: string, hint: string): DimensionDef => ({ level: 'event', sql, hint });
+
+export const WEB_DIMENSIONS = {
+  'event:page': event('pathname', 'use visit:entry_page or visit:exit_page'),
+  'event:hostname': event('hostname', 'use a visit:* dimension'),
+  'event:name': event('name', 'use a visit:* dimension'),
+  'visit:entry_page': visit('entry_page'),
+  'visit:exit_page': visit('exit_page', { mutable: true }),
+  'visit:source': visit("if(referrer_source = '', 'Direct / None', referrer_source)"),
+  'visit:referrer': visit("if(referrer = '', 'Direct / None', referrer)"),
+  'visit:channel': visit('channel'),
+  'visit:utm_source': visit('utm_source'),
+  'visit:utm_medium': visit('utm_medium'),
+  'visit:utm_campaign': visit('utm_campaign'),
+  'visit:utm_term': visit('utm_term'),
+  'visit:utm_content': visit('utm_content'),
+  'visit:country': visit('country_code'),
+  'visit:region': visit('region'),
+  'visit:city': visit('city'),
+  'visit:browser': visit('browser'),
+  'visit:browser_version': visit('browser_version'),
+  'visit:os': visit('os'),
+  'visit:os_version': visit('os_version'),
+  'visit:device': visit('device_type'),
+  'visit:screen': visit('screen_size'),
+  'visit:visitor_type': visit("multiIf(id_type != 'cookie', 'cookieless', new_visitor = 1, 'new', 'returning')"),
+  // Visits of each cookie visitor in the range, in buckets; computed over a per-visitor roll-up (see sources.ts).
+  'visitor:frequency': { level: 'visitor', sql: "multiIf(visits = 1, '1', visits = 2, '2', visits <= 5, '3-5', visits <= 10, '6-10', '11+')",
+    sortSql: 'min(visits)', noFilter: 'visitor:frequency cannot be filtered' },
+} as const satisfies Record<string, DimensionDef>;
+
+/**
+ * Product dimensions. `feature` is the product_events.feature column for now. EXTENSION POINT (feature catalog): when a
+ * per-product catalog (product_features: name, description, which events count as using it) exists, FEATURE_SQL becomes
+ * the catalog's mapping of (product_id, feature, name) to a feature name; nothing else in the engine changes.
+ */
+export const FEATURE_SQL = 'feature';
+export const PRODUCT_DIMENSIONS = {
+  product: { level: 'product', sql: 'product_id' },
+  feature: { level: 'product', sql: FEATURE_SQL },
+  'event:name': { level: 'product', sql: 'name' },
+  app_version: { level: 'product', sql: 'app_version' },
+  os: { level: 'product', sql: 'os' },
+  country: { level: 'product', sql: 'country_code' },
+} as const satisfies Record<string, DimensionDef>;
+
+const TIME = new Map<string, Granularity | 'auto'>([['time', 'auto'], ['time:minute', 'minute'], ['time:hour', 'hour'], ['time:day', 'day'],
+  ['time:week', 'week'], ['time:month', 'month']]);
+const PROP_PREFIX = 'event:props:';
+
+/** A dimension as a query uses it: its catalog entry plus, for props, the key and, for time, the granularity. */
+export interface DimRef {
+  name: string;
+  def: DimensionDef;
+  /** event:props:<key>: the key (a query parameter, never SQL). */
+  prop?: string;
+  granularity?: Granularity;
+}
+
+export type Catalog = 'web' | 'product';
+
+/** Looks a dimension name up; unknown names are a 400 naming `field`. */
+export function resolveDimension(catalog: Catalog, name: unknown, field: string, auto: Granularity): DimRef {
+  if (typeof name !== 'string') throw invalid(field, `a dimension is a string, got ${show(name)}`);
+  const g = TIME.get(name); // a Map: no inherited keys ('__proto__', 'constructor') can match
+  if (g) return { name, def: { level: 'time', sql: '', noFilter: 'time cannot be filtered; use date_range' }, granularity: g === 'auto' ? auto : g };
+  if (catalog === 'web' && name.startsWith(PROP_PREFIX)) {
+    const key = name.slice(PROP_PREFIX.length);
+    if (key.length < 1 || key.length > 300) throw invalid(field, `a custom property key is 1 to 300 characters (${show(name)})`);
+    return { name, def: { level: 'event', sql: '', hint: 'use a visit:* dimension' }, prop: key };
+  }
+  const table: Record<string, DimensionDef> = catalog === 'web' ? WEB_DIMENSIONS : PRODUCT_DIMENSIONS;
+  const def = Object.hasOwn(table, name) ? table[name] : undefined;
+  if (!def) {
+    throw invalid(field, `unknown dimension ${show(name)}; known: ${[...Object.keys(table), ...(catalog === 'web' ? ['event:props:<key>'] : []),
+      ...TIME.keys()].join(', ')}`);
+  }
+  return { name, def };
+}
+
+export const isTime = (d: DimRef) => d.def.level === 'time';

@@ -1,0 +1,88 @@
+import { invalid, show } from './errors.ts';
+
+/**
+ * The metric allow-lists: for each metric, its aggregate over each table that can answer it. A metric missing for a
+ * table cannot be computed there (bounce_rate over events: a bounce is a fact of a visit, not of an event).
+ *
+ * Web definitions (also in docs/api.md):
+ * - a visitor is a visitor id: a first-party cookie (13 months) or, without one, a daily-rotating hash (cookieless);
+ * - a visit is a run of events of one visitor less than 30 minutes apart (event time);
+ * - a bounce is a visit with one pageview and no custom event.
+ */
+export type WebSource = 'sessions' | 'events' | 'visitors';
+
+export interface WebMetricDef {
+  sessions?: string;
+  events?: string;
+  visitors?: string;
+  /** Needs a second aggregation to divide by (see web-query.ts). */
+  ratio?: 'percentage' | 'conversion_rate';
+  /** Change in a comparison is a difference in points, not a relative change. */
+  points?: true;
+  /** Event metric: with an event filter it counts the matching events only, so it is read from events. */
+  eventCount?: true;
+  /**
+   * A sum (or ratio of sums) weighted by sign: a visit's cancelled states net out even when grouped or filtered by what
+   * changes during a visit (exit page), so raw rows answer it. Distinct counts (uniq) need the visit's latest row.
+   */
+  additive?: true;
+}
+
+/** Distinct visitors everywhere: uniq is exact up to 65,536 values and within about 1% beyond. */
+export const UNIQ_VISITORS = 'uniq(visitor_id)';
+
+export const WEB_METRICS = {
+  visitors: { sessions: UNIQ_VISITORS, events: UNIQ_VISITORS, visitors: 'count()' },
+  visits: { sessions: 'sum(sign)', events: 'uniq(session_id)', visitors: 'sum(visits)', additive: true },
+  pageviews: { sessions: 'sum(sign * pageviews)', events: "countIf(name = 'pageview')", eventCount: true, additive: true },
+  events: { sessions: 'sum(sign * (pageviews + events))', events: 'count()', eventCount: true, additive: true },
+  views_per_visit: { sessions: 'round(sum(sign * pageviews) / greatest(sum(sign), 1), 2)', additive: true },
+  bounce_rate: { sessions: 'round(100 * sum(sign * is_bounce) / greatest(sum(sign), 1), 1)', points: true, additive: true },
+  visit_duration: { sessions: 'round(sum(sign * duration_ms) / greatest(sum(sign), 1) / 1000)', additive: true },
+  new_visitors: { sessions: "uniqIf(visitor_id, id_type = 'cookie' AND new_visitor = 1)" },
+  returning_visitors: { sessions: "greatest(uniqIf(visitor_id, id_type = 'cookie') - uniqIf(visitor_id, id_type = 'cookie' AND new_visitor = 1), 0)" },
+  visits_per_visitor: { sessions: "round(sumIf(sign, id_type = 'cookie') / greatest(uniqIf(visitor_id, id_type = 'cookie'), 1), 2)" },
+  conversion_rate: { ratio: 'conversion_rate', points: true },
+  percentage: { ratio: 'percentage', points: true },
+} as const satisfies Record<string, WebMetricDef>;
+export type WebMetric = keyof typeof WEB_METRICS;
+
+/**
+ * Product definitions: an install is an install_id an application sends; active means it sent any event.
+ * dau/wau/mau average, over the days of the range, the installs active that day / in the 7 / 30 days ending that day.
+ */
+export interface ProductMetricDef {
+  /** Aggregate over product_events rows. */
+  sql?: string;
+  /** Aggregate over the per-day activity roll-up (column lag: days since the activity, see product-query.ts). */
+  active?: string;
+  /** Days of history before the range the roll-up needs. */
+  window?: number;
+  ratio?: 'feature_share';
+  points?: true;
+}
+
+export const PRODUCT_METRICS = {
+  active_installs: { sql: 'uniq(install_id)' },
+  events: { sql: 'count()' },
+  events_per_install: { sql: 'round(count() / greatest(uniq(install_id), 1), 2)' },
+  feature_users: { sql: "uniqIf(install_id, feature != '')" },
+  feature_share: { ratio: 'feature_share', points: true },
+  dau: { active: 'uniqIf(install_id, lag = 0)', window: 1 },
+  wau: { active: 'uniqIf(install_id, lag < 7)', window: 7 },
+  mau: { active: 'uniqIf(install_id, lag < 30)', window: 30 },
+} as const satisfies Record<string, ProductMetricDef>;
+export type ProductMetric = keyof typeof PRODUCT_METRICS;
+
+export function resolveMetric(catalog: 'web' | 'product', name: unknown, field: string): string {
+  const table: Record<string, unknown> = catalog === 'web' ? WEB_METRICS : PRODUCT_METRICS;
+  if (typeof name !== 'string' || !Object.hasOwn(table, name)) {
+    throw invalid(field, `unknown metric ${show(name)}; known ${catalog} metrics: ${Object.keys(table).join(', ')}`);
+  }
+  return name;
+}
+
+export const webMetric = (name: string): WebMetricDef => (WEB_METRICS as Record<string, WebMetricDef>)[name]!;
+export const productMetric = (name: string): ProductMetricDef => (PRODUCT_METRICS as Record<string, ProductMetricDef>)[name]!;
+export const isPointsMetric = (catalog: 'web' | 'product', name: string) =>
+  Boolean(catalog === 'web' ? webMetric(name).points : productMetric(name).points);

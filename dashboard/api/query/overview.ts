@@ -1,0 +1,134 @@
+import type { ClickHouseClient } from '../../../core/clickhouse.ts';
+import type { Site } from '../../../core/registry.ts';
+import { comparisonRange, realtimeRange, timeLabels, today, type ComparisonMode } from './date-range.ts';
+import { resolveDimension, type DimRef } from './dimensions.ts';
+import { runBatched } from './batch.ts';
+import { runEngine, resolveRange, type EngineQuery, type EngineResult } from './execute.ts';
+import { parseFilters, type Filter } from './filters.ts';
+import { withRange } from './request.ts';
+
+/**
+ * The site view: every panel is one engine query (the same engine as POST /api/v1/query), listed in PANELS. The
+ * queries are independent and run through a small pool, so a ClickHouse server runs them side by side (the embedded
+ * engine runs them one after another); the panels that read the same visits share one scan (batch.ts).
+ */
+export interface OverviewOptions {
+  dateRange: unknown;
+  date?: string;
+  /** Filters as in the query API; they apply to every panel (a click on a row adds one). */
+  filters?: unknown;
+  comparison?: ComparisonMode | null;
+  /** Rows per breakdown panel. */
+  limit?: number;
+  now?: number;
+  concurrency?: number;
+}
+
+interface Panel { metrics: string[]; dimensions: string[]; filters?: unknown[]; orderBy?: [string, 'asc' | 'desc'][] }
+
+export const HEADLINE = ['visitors', 'visits', 'pageviews', 'views_per_visit', 'bounce_rate', 'visit_duration',
+  'new_visitors', 'returning_visitors', 'visits_per_visitor'];
+const SERIES = ['visitors', 'visits', 'pageviews', 'bounce_rate', 'visit_duration'];
+const by = (dimension: string, metrics = ['visitors']): Panel => ({ metrics, dimensions: [dimension] });
+
+export const PANELS = {
+  pages: by('event:page', ['visitors', 'pageviews']),
+  // Unique entrances and exits are visits (as in Plausible); sums of signs, so no visit needs collapsing.
+  entry_pages: by('visit:entry_page', ['visits', 'bounce_rate']),
+  exit_pages: by('visit:exit_page', ['visits']),
+  sources: by('visit:source', ['visitors', 'bounce_rate']),
+  channels: by('visit:channel'),
+  utm_sources: by('visit:utm_source'),
+  utm_mediums: by('visit:utm_medium'),
+  utm_campaigns: by('visit:utm_campaign'),
+  countries: by('visit:country'),
+  regions: by('visit:region'),
+  cities: by('visit:city'),
+  browsers: by('visit:browser'),
+  operating_systems: by('visit:os'),
+  devices: by('visit:device'),
+  screens: by('visit:screen'),
+  goals: { metrics: ['visitors', 'events', 'conversion_rate'], dimensions: ['event:name'], filters: [['is_not', 'event:name', ['pageview']]] },
+  visit_types: by('visit:visitor_type', ['visitors', 'visits']),
+  frequency: { metrics: ['visitors', 'visits'], dimensions: ['visitor:frequency'], orderBy: [['visitor:frequency', 'asc']] },
+} satisfies Record<string, Panel>;
+export type PanelName = keyof typeof PANELS;
+
+export type PanelRow = { value: string } & Record<string, number | string>;
+export interface Figure { value: number; comparison?: number; change?: number | null }
+
+export interface SiteOverview {
+  time_range: EngineResult['meta']['time_range'];
+  comparison_time_range?: EngineResult['meta']['time_range'];
+  headline: Record<string, Figure>;
+  timeseries: { granularity: string; labels: string[]; series: Record<string, number[]>; comparison?: { labels: string[]; series: Record<string, number[]> } };
+  panels: Record<PanelName, PanelRow[]>;
+}
+
+const dims = (names: string[]): DimRef[] => names.map((n, i) => resolveDimension('web', n, `dimensions[${i}]`, 'day'));
+
+export async function siteOverview(ch: ClickHouseClient, site: Site, opts: OverviewOptions): Promise<SiteOverview> {
+  const now = opts.now ?? Date.now();
+  const scope = { kind: 'site' as const, site };
+  const filters: Filter[] = parseFilters(opts.filters ?? [], 'web');
+  const range = await resolveRange(ch, scope, { dateRange: opts.dateRange as string, ...(opts.date ? { date: opts.date } : {}) }, now);
+  const comparison = opts.comparison ? comparisonRange(range, opts.comparison, today({ tz: site.timezone, now, ...(opts.date ? { date: opts.date } : {}) })) : null;
+  const limit = opts.limit ?? 10;
+  const time = withRange(dims(['time']), range);
+  const queries: EngineQuery[] = [
+    { range, comparison, metrics: HEADLINE, dimensions: [], filters },
+    { range, comparison, metrics: SERIES, dimensions: time, filters },
+    ...Object.values(PANELS).map((p: Panel) => ({ range, metrics: p.metrics, dimensions: dims(p.dimensions), limit,
+      filters: [...filters, ...parseFilters(p.filters ?? [], 'web')], orderBy: p.orderBy ?? [] })),
+  ];
+  const [headline, series, ...panels] = await runBatched(ch, scope, queries, opts.concurrency ?? 4);
+
+  const figures: Record<string, Figure> = {};
+  const top = headline!.results[0]!;
+  HEADLINE.forEach((m, i) => {
+    figures[m] = { value: top.metrics[i]!, ...(top.comparison ? { comparison: top.comparison.metrics[i]!, change: top.comparison.change[i]! } : {}) };
+  });
+  const g = time[0]!.granularity!;
+  const labels = timeLabels(range, g);
+  const fill = (rows: { label: string; metrics: number[] }[], ls: string[]) => {
+    const at = new Map(rows.map((r) => [r.label, r.metrics]));
+    return Object.fromEntries(SERIES.map((m, i) => [m, ls.map((l) => at.get(l)?.[i] ?? 0)]));
+  };
+  const timeseries: SiteOverview['timeseries'] = { granularity: g, labels, series: fill(series!.results.map((r) => ({ label: r.dimensions[0]!, metrics: r.metrics })), labels) };
+  if (comparison) {
+    const cmpLabels = timeLabels(comparison, g);
+    const cmpRows = series!.results.flatMap((r) => (r.comparison ? [{ label: r.comparison.dimensions[0]!, metrics: r.comparison.metrics }] : []));
+    timeseries.comparison = { labels: cmpLabels, series: fill(cmpRows, cmpLabels) };
+  }
+  const names = Object.keys(PANELS) as PanelName[];
+  const byPanel = Object.fromEntries(names.map((name, k) => {
+    const p: Panel = PANELS[name];
+    return [name, panels[k]!.results.map((r) => ({ value: r.dimensions[0]!, ...Object.fromEntries(p.metrics.map((m, i) => [m, r.metrics[i]!])) }) as PanelRow)];
+  })) as Record<PanelName, PanelRow[]>;
+  byPanel.frequency = fillFrequency(byPanel.frequency);
+  return { time_range: headline!.meta.time_range, ...(headline!.meta.comparison_time_range ? { comparison_time_range: headline!.meta.comparison_time_range } : {}),
+    headline: figures, timeseries, panels: byPanel };
+}
+
+const FREQUENCY_BUCKETS = ['1', '2', '3-5', '6-10', '11+'];
+/** Every bucket, in order, including the empty ones. */
+function fillFrequency(rows: PanelRow[]): PanelRow[] {
+  return FREQUENCY_BUCKETS.map((b) => rows.find((r) => r.value === b) ?? { value: b, visitors: 0, visits: 0 });
+}
+
+/** Visitors in the last 5 minutes and pageviews per minute over the last 30 (empty minutes included). */
+export async function realtime(ch: ClickHouseClient, site: Site, now = Date.now()) {
+  const scope = { kind: 'site' as const, site };
+  const last30 = realtimeRange(now, site.timezone, 30);
+  const minute = dims(['time:minute']);
+  const [current, perMinute] = await Promise.all([
+    runEngine(ch, scope, { range: realtimeRange(now, site.timezone, 5), metrics: ['visitors'], dimensions: [], filters: [] }),
+    runEngine(ch, scope, { range: last30, metrics: ['pageviews'], dimensions: minute, filters: [], timeLabels: true }),
+  ]);
+  const at = new Map(perMinute.results.map((r) => [r.dimensions[0]!, r.metrics[0]!]));
+  return {
+    visitors: current.results[0]?.metrics[0] ?? 0,
+    pageviews_per_minute: (perMinute.meta.time_labels ?? []).map((m) => ({ minute: m, pageviews: at.get(m) ?? 0 })),
+    time_range: perMinute.meta.time_range,
+  };
+}

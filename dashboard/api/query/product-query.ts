@@ -1,0 +1,98 @@
+import { toChTime } from '../../../core/event.ts';
+import { assemble, type Part, type Spec } from './assemble.ts';
+import { daysBetween, timeBucketSql, type TimeRange } from './date-range.ts';
+import { isTime, type DimRef } from './dimensions.ts';
+import { invalid } from './errors.ts';
+import { compileFilters, withoutTopLevel, type Filter } from './filters.ts';
+import { productMetric } from './metrics.ts';
+import { dimensionSql } from './sources.ts';
+import { Params, type Compiled } from './sql.ts';
+
+export interface ProductSpec extends Spec { filters: Filter[] }
+
+const WHERE = 'product_id IN {products:Array(String)} AND timestamp >= {from:DateTime64(3)} AND timestamp < {to:DateTime64(3)}';
+/** What a feature share divides by: installs of the product, whatever feature or event they used. */
+const FEATURE_LEVEL = new Set(['feature', 'event:name']);
+
+/**
+ * Plans a product query over product_events (time zone UTC: products have none). Plain metrics aggregate the events of
+ * the range; dau/wau/mau aggregate a per-day activity roll-up (an install active on day D counts on D..D+6 for wau,
+ * D..D+29 for mau), averaged over the days of the range or of each time bucket; feature_share divides feature users by
+ * the installs active in the range with the feature and event filters left out.
+ */
+export function buildProductQuery(productIds: string[], range: TimeRange, spec: ProductSpec): Compiled {
+  const params = new Params({ products: productIds, from: toChTime(range.from), to: toChTime(range.to), tz: range.tz,
+    first: range.first, last: range.last, days: daysBetween(range.first, range.last) + 1,
+    limit: spec.limit, offset: spec.offset, ...(spec.restrict ? { cmp: spec.restrict } : {}) });
+  const dims = spec.dimensions;
+  const plain: string[] = [];
+  const active: { i: number; sql: string }[] = [];
+  let window = 0;
+  const metricSql = spec.metrics.map((m, i) => {
+    const def = productMetric(m);
+    if (def.ratio === 'feature_share') {
+      plain.push("uniqIf(install_id, feature != '') AS h_u");
+      return 'round(100 * h_u / greatest(h_f, 1), 1)';
+    }
+    if (def.active) {
+      if (range.realtime) throw invalid(`metrics[${i}]`, `${m} averages whole days and is not available for the realtime range`);
+      const bad = dims.find((d) => isTime(d) && (d.granularity === 'hour' || d.granularity === 'minute'));
+      if (bad) throw invalid(`metrics[${i}]`, `${m} averages whole days and cannot be broken down by ${bad.name}; use time:day, time:week or time:month`);
+      active.push({ i, sql: def.active });
+      window = Math.max(window, def.window!);
+      return `m${i}`;
+    }
+    plain.push(`${def.sql} AS m${i}`);
+    return `m${i}`;
+  });
+  const all = dims.map((_, i) => `d${i}`);
+  const parts: Part[] = [];
+  if (plain.length) parts.push({ sql: plainPart(params, dims, spec.filters, [...new Set(plain)]), dims: all, join: 'base' });
+  if (active.length) parts.push({ sql: activePart(params, dims, spec.filters, active, window), dims: all, join: parts.length ? 'full' : 'base' });
+  if (spec.metrics.includes('feature_share')) {
+    const { rest } = withoutTopLevel(spec.filters, (l) => FEATURE_LEVEL.has(l.dim.name));
+    const keep = dims.map((d, k) => ({ d, k })).filter(({ d }) => !FEATURE_LEVEL.has(d.name));
+    parts.push({ sql: plainPart(params, keep.map((x) => x.d), rest, ['uniq(install_id) AS h_f'], keep.map((x) => x.k)),
+      dims: keep.map((x) => `d${x.k}`), join: 'left' });
+  }
+  return { name: 'product', sql: assemble(parts, spec, metricSql, new Map()), params: params.values };
+}
+
+const target = (params: Params) => ({ level: 'product' as const, expr: (d: DimRef) => dimensionSql(d, params) });
+
+function plainPart(params: Params, dims: DimRef[], filters: Filter[], cols: string[], keys = dims.map((_, i) => i)): string {
+  const select = dims.map((d, i) => `${isTime(d) ? timeBucketSql(d.granularity!, 'timestamp') : dimensionSql(d, params)} AS d${keys[i]}`);
+  const groupBy = dims.length ? `\n  GROUP BY ${dims.map((_, i) => `d${keys[i]}`).join(', ')}` : '';
+  return `SELECT ${[...select, ...cols].join(', ')}\n  FROM product_events\n  WHERE ${WHERE} AND ${compileFilters(filters, { params, home: target(params) })}${groupBy}`;
+}
+
+const DAY_BUCKET: Record<'day' | 'week' | 'month', { label: string; start: string; end: (s: string) => string }> = {
+  day: { label: 'toString(day)', start: 'day', end: (s) => `${s} + 1` },
+  week: { label: 'toString(toMonday(day))', start: 'toMonday(day)', end: (s) => `${s} + 7` },
+  month: { label: 'toString(toStartOfMonth(day))', start: 'toStartOfMonth(day)', end: (s) => `addMonths(${s}, 1)` },
+};
+
+/**
+ * Installs active per day (with a `lag` of 0..window-1 days since the activity), grouped by the dimensions and day,
+ * then averaged per bucket: sum of the daily figures / days of the bucket inside the range.
+ */
+function activePart(params: Params, dims: DimRef[], filters: Filter[], metrics: { i: number; sql: string }[], window: number): string {
+  const raw = dims.flatMap((d, k) => (isTime(d) ? [] : [`${dimensionSql(d, params)} AS r${k}`]));
+  const rawKeys = dims.flatMap((d, k) => (isTime(d) ? [] : [`r${k}`]));
+  const time = dims.find(isTime);
+  const bucket = time ? DAY_BUCKET[time.granularity as 'day' | 'week' | 'month'] : null;
+  const days = bucket ? `dateDiff('day', greatest(${bucket.start}, {first:Date}), least(${bucket.end(bucket.start)}, {last:Date} + 1))` : '{days:UInt32}';
+  const byDay = dims.map((d, k) => `${isTime(d) ? bucket!.label : `r${k}`} AS d${k}`);
+  const where = compileFilters(filters, { params, home: target(params) });
+  const inner = `SELECT ${[...byDay, 'seen + lag AS day', `${days} AS bucket_days`, ...metrics.map((m) => `${m.sql} AS a${m.i}`)].join(', ')}
+    FROM (SELECT ${[...raw, 'install_id', 'toDate(timestamp, {tz:String}) AS seen'].join(', ')} FROM product_events
+      WHERE product_id IN {products:Array(String)} AND timestamp >= {from:DateTime64(3)} - INTERVAL ${window - 1} DAY
+        AND timestamp < {to:DateTime64(3)} AND ${where}
+      GROUP BY ${[...rawKeys, 'install_id', 'seen'].join(', ')})
+    ARRAY JOIN range(${window}) AS lag
+    WHERE day BETWEEN {first:Date} AND {last:Date}
+    GROUP BY ${[...dims.map((_, k) => `d${k}`), 'day', 'bucket_days'].join(', ')}`;
+  const outer = [...dims.map((_, k) => `d${k}`), ...metrics.map((m) => `round(sum(a${m.i}) / greatest(any(bucket_days), 1), 1) AS m${m.i}`)];
+  return `SELECT ${outer.join(', ')}\n  FROM (${inner})${dims.length ? `\n  GROUP BY ${dims.map((_, k) => `d${k}`).join(', ')}` : ''}`;
+}
+

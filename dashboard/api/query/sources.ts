@@ -1,0 +1,58 @@
+import { SESSION_ATTRIBUTES } from '../../../core/event.ts';
+import type { DimRef } from './dimensions.ts';
+import type { FilterTarget } from './filters.ts';
+import type { Params } from './sql.ts';
+
+/**
+ * Where web rows come from, as constant SQL over the fixed parameters {site}, {from}, {to} (and {tz} in time buckets).
+ *
+ * Visits live in `sessions` (VersionedCollapsingMergeTree): each visit is a set of +1/-1 rows summing to its current
+ * state, so visit metrics are sums weighted by sign with no FINAL, and any attribute fixed at the visit's start can be
+ * grouped on directly. A visit belongs to the range its start falls in; an event to the range its time falls in.
+ */
+export const EVENTS_WHERE = "site_id = {site:String} AND timestamp >= {from:DateTime64(3)} AND timestamp < {to:DateTime64(3)} AND name != 'engagement'";
+export const SESSIONS_WHERE = 'site_id = {site:String} AND start >= {from:DateTime64(3)} AND start < {to:DateTime64(3)}';
+/** Events of the visits that start in the range (a visit may run past the range's end). */
+const EVENTS_OF_VISITS_WHERE = "site_id = {site:String} AND timestamp >= {from:DateTime64(3)} AND timestamp < {to:DateTime64(3)} + INTERVAL 1 DAY AND name != 'engagement'";
+/** Visits of the events in the range (an event may belong to a visit that started before it). */
+const VISITS_OF_EVENTS_WHERE = 'site_id = {site:String} AND start >= {from:DateTime64(3)} - INTERVAL 1 DAY AND start < {to:DateTime64(3)}';
+
+const FIXED = ['visitor_id', 'start', 'id_type', 'new_visitor', ...SESSION_ATTRIBUTES];
+const SUMMED = ['duration_ms', 'pageviews', 'events', 'is_bounce'];
+const LATEST = ['entry_page', 'exit_page'];
+
+/**
+ * Visits with one row each (sign 1) and their latest state, for what changes while a visit goes on (its exit page):
+ * reading raw rows there would also count the exit page of a visit's earlier, cancelled state. Costs a GROUP BY, so it
+ * is used only when a query touches such a dimension. Inner names are prefixed so no alias shadows a column.
+ */
+function collapsedSessions(where: string): string {
+  const inner = ['session_id', ...FIXED.map((c) => `any(${c}) AS c_${c}`), ...SUMMED.map((c) => `sum(sign * ${c}) AS c_${c}`),
+    ...LATEST.map((c) => `argMax(${c}, version) AS c_${c}`)];
+  const outer = ['session_id', 'toInt8(1) AS sign', ...[...FIXED, ...SUMMED, ...LATEST].map((c) => `c_${c} AS ${c}`)];
+  return `(SELECT ${outer.join(', ')} FROM (SELECT ${inner.join(', ')} FROM sessions WHERE ${where} GROUP BY session_id HAVING sum(sign) > 0))`;
+}
+
+export interface Relation { from: string; where: string }
+
+export function sessionsRelation(collapsed: boolean, wide = false): Relation {
+  const where = wide ? VISITS_OF_EVENTS_WHERE : SESSIONS_WHERE;
+  return collapsed ? { from: collapsedSessions(where), where: '1' } : { from: 'sessions', where };
+}
+
+/** SQL of a (non-time) dimension on its own level's rows; a custom property key is a parameter. */
+export function dimensionSql(d: DimRef, params: Params): string {
+  return d.prop !== undefined ? `props[${params.add(d.prop, 'String')}]` : d.def.sql;
+}
+
+export const eventTarget = (params: Params): FilterTarget => ({ level: 'event', expr: (d) => dimensionSql(d, params) });
+export const visitTarget = (params: Params): FilterTarget => ({ level: 'visit', expr: (d) => dimensionSql(d, params) });
+
+/** A visit that contains an event matching `cond`. */
+export const visitHasEvent = (cond: string) => `session_id IN (SELECT session_id FROM events WHERE ${EVENTS_OF_VISITS_WHERE} AND ${cond})`;
+
+/** An event whose visit matches `cond`. */
+export function eventInVisit(collapsed: boolean) {
+  const rel = sessionsRelation(collapsed, true);
+  return (cond: string) => `session_id IN (SELECT session_id FROM ${rel.from} WHERE ${rel.where} AND ${cond})`;
+}

@@ -1,0 +1,109 @@
+import { toChTime } from '../../../core/event.ts';
+import { assemble, type Part, type Spec } from './assemble.ts';
+import { timeBucketSql, type TimeRange } from './date-range.ts';
+import { isTime, type DimRef } from './dimensions.ts';
+import { invalid } from './errors.ts';
+import { compileFilters, leaves, withoutTopLevel, type Filter } from './filters.ts';
+import { UNIQ_VISITORS, webMetric, type WebSource } from './metrics.ts';
+import { EVENTS_WHERE, dimensionSql, eventInVisit, eventTarget, sessionsRelation, visitHasEvent, visitTarget } from './sources.ts';
+import { Params, type Compiled } from './sql.ts';
+
+export interface WebSpec extends Spec { filters: Filter[] }
+
+/**
+ * Plans a web query. Which rows answer it:
+ * - an event:* dimension, or a realtime range: events (visit-only metrics are refused with a hint);
+ * - visitor:frequency: a per-visitor roll-up of visits;
+ * - otherwise visits (sessions), except pageviews/events under an event filter, which count the matching events and
+ *   so come from events, joined to the visit figures on the dimensions.
+ * conversion_rate divides by the visitors the non-goal filters keep; percentage by all visitors of the query.
+ */
+export function buildWebQuery(siteId: string, range: TimeRange, spec: WebSpec): Compiled {
+  const params = new Params({ site: siteId, from: toChTime(range.from), to: toChTime(range.to), tz: range.tz,
+    limit: spec.limit, offset: spec.offset, ...(spec.restrict ? { cmp: spec.restrict } : {}) });
+  const dims = spec.dimensions;
+  const eventDims = dims.filter((d) => d.def.level === 'event');
+  const freq = dims.find((d) => d.def.level === 'visitor');
+  if (freq && dims.length > 1) throw invalid('dimensions', 'visitor:frequency cannot be combined with other dimensions');
+  // What changes during a visit (its exit page) needs each visit's latest row: always to pick visits for events,
+  // and for visit figures unless every metric is a signed sum (a cancelled state then nets out by itself).
+  const mutable = [...dims, ...leaves(spec.filters).map((l) => l.dim)].some((d) => d.def.mutable);
+  const collapsed = mutable && !spec.metrics.every((m) => webMetric(m).additive);
+  let primary: WebSource = freq ? 'visitors' : eventDims.length || range.realtime ? 'events' : 'sessions';
+  const eventFilter = leaves(spec.filters).some((l) => l.dim.def.level === 'event');
+  const ctx: Ctx = { params, collapsed, mutable };
+
+  const cols: Record<WebSource, string[]> = { sessions: [], events: [], visitors: [] };
+  const metricSql = spec.metrics.map((m, i) => {
+    const def = webMetric(m);
+    if (def.ratio === 'percentage') return 'round(100 * h_v / greatest(h_t, 1), 1)';
+    if (def.ratio === 'conversion_rate') return 'round(100 * h_v / greatest(h_c, 1), 2)';
+    const source: WebSource = primary === 'sessions' && def.eventCount && eventFilter ? 'events' : primary;
+    const sql = def[source];
+    if (!sql) throw invalid(`metrics[${i}]`, refusal(m, source, eventDims[0], range));
+    cols[source].push(`${sql} AS m${i}`);
+    return `m${i}`;
+  });
+  // Only matching-event counts asked for (pageviews of /pricing): events alone answer.
+  if (primary === 'sessions' && cols.sessions.length === 0 && cols.events.length) primary = 'events';
+  const ratios = new Set(spec.metrics.map((m) => webMetric(m).ratio).filter(Boolean));
+  if (ratios.size) cols[primary].push(`${primary === 'visitors' ? 'count()' : UNIQ_VISITORS} AS h_v`);
+
+  const sortAliases = new Map<number, string>();
+  if (freq?.def.sortSql) { cols.visitors.push(`${freq.def.sortSql} AS s0`); sortAliases.set(0, 's0'); }
+  const all = dims.map((_, i) => `d${i}`);
+  const parts: Part[] = [{ sql: part(ctx, primary, dims, spec.filters, cols[primary]), dims: all, join: 'base' }];
+  if (primary === 'sessions' && cols.events.length) parts.push({ sql: part(ctx, 'events', dims, spec.filters, cols.events), dims: all, join: 'full' });
+  if (ratios.has('conversion_rate')) {
+    const i = spec.metrics.indexOf('conversion_rate');
+    if (primary === 'visitors') throw invalid(`metrics[${i}]`, 'conversion_rate cannot be combined with visitor:frequency');
+    const { rest, dropped } = withoutTopLevel(spec.filters, (l) => l.dim.def.level === 'event');
+    if (!dropped && eventDims.length === 0) {
+      throw invalid(`metrics[${i}]`, 'conversion_rate needs a goal: an event:name or event:page filter, or an event:* dimension');
+    }
+    const byVisit = dims.map((d, k) => ({ d, k })).filter(({ d }) => d.def.level !== 'event');
+    parts.push({ sql: part(ctx, 'sessions', byVisit.map((x) => x.d), rest, [`${UNIQ_VISITORS} AS h_c`], byVisit.map((x) => x.k)),
+      dims: byVisit.map((x) => `d${x.k}`), join: 'left' });
+  }
+  if (ratios.has('percentage')) parts.push({ sql: part(ctx, primary, [], spec.filters, [`${primary === 'visitors' ? 'count()' : UNIQ_VISITORS} AS h_t`]), dims: [], join: 'left' });
+  return { name: `web:${primary}`, sql: assemble(parts, spec, metricSql, sortAliases), params: params.values };
+}
+
+interface Ctx { params: Params; collapsed: boolean; mutable: boolean }
+
+function refusal(metric: string, source: WebSource, eventDim: DimRef | undefined, range: TimeRange): string {
+  if (source === 'visitors') return `${metric} cannot be combined with visitor:frequency; use visitors, visits or percentage`;
+  if (eventDim) return `${metric} is a figure of visits and cannot be broken down by ${eventDim.name}; ${eventDim.def.hint}`;
+  if (range.realtime) return `${metric} is a figure of whole visits and is not available for the realtime range`;
+  return `${metric} cannot be computed here`;
+}
+
+/**
+ * One aggregation over `source`, grouped by `dims` (aliased d<k>, k from `keys` or their position), with `cols`.
+ * Filters on the other level become visit membership tests (see filters.ts).
+ */
+function part(ctx: Ctx, source: WebSource, dims: DimRef[], filters: Filter[], cols: string[], keys = dims.map((_, i) => i)): string {
+  const { params, collapsed, mutable } = ctx;
+  const alias = (i: number) => `d${keys[i]}`;
+  const groupBy = dims.length ? `\n  GROUP BY ${dims.map((_, i) => alias(i)).join(', ')}` : '';
+  if (source === 'events') {
+    const visitDims = dims.map((d, i) => ({ d, i })).filter(({ d }) => d.def.level === 'visit');
+    const select = dims.map((d, i) => `${isTime(d) ? timeBucketSql(d.granularity!, 'timestamp')
+      : d.def.level === 'visit' ? `v${keys[i]}` : dimensionSql(d, params)} AS ${alias(i)}`);
+    // Visit dimensions of events come from their visit.
+    const rel = sessionsRelation(mutable, true);
+    const join = visitDims.length ? `\n  INNER JOIN (SELECT DISTINCT session_id, ${visitDims.map(({ d, i }) => `${d.def.sql} AS v${keys[i]}`).join(', ')}
+    FROM ${rel.from} WHERE ${rel.where}) AS sv USING (session_id)` : '';
+    const where = compileFilters(filters, { params, home: eventTarget(params), other: visitTarget(params), member: eventInVisit(mutable) });
+    return `SELECT ${[...select, ...cols].join(', ')}\n  FROM events${join}\n  WHERE ${EVENTS_WHERE} AND ${where}${groupBy}`;
+  }
+  const rel = sessionsRelation(collapsed);
+  const where = compileFilters(filters, { params, home: visitTarget(params), other: eventTarget(params), member: visitHasEvent });
+  if (source === 'visitors') {
+    const select = dims.map((d, i) => `${d.def.sql} AS ${alias(i)}`);
+    return `SELECT ${[...select, ...cols].join(', ')}\n  FROM (SELECT visitor_id, sum(sign) AS visits FROM ${rel.from}
+    WHERE ${rel.where} AND id_type = 'cookie' AND ${where} GROUP BY visitor_id HAVING visits > 0)${groupBy}`;
+  }
+  const select = dims.map((d, i) => `${isTime(d) ? timeBucketSql(d.granularity!, 'start') : dimensionSql(d, params)} AS ${alias(i)}`);
+  return `SELECT ${[...select, ...cols].join(', ')}\n  FROM ${rel.from}\n  WHERE ${rel.where} AND ${where}${groupBy}`;
+}

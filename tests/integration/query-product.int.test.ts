@@ -1,0 +1,86 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import { resolveDateRange } from '../../dashboard/api/query/date-range.ts';
+import { parseFilters } from '../../dashboard/api/query/filters.ts';
+import { retention } from '../../dashboard/api/query/retention.ts';
+import { startQueryFixture, table, type LoadedFixture, type QueryOutput } from '../fixtures/query-fixture.ts';
+import type { TestPlatform } from '../helpers/platform.ts';
+
+/**
+ * Product metrics over 2026-03-02..15 (UTC), fixture product Cleaner:
+ *   i0 Feb 20, Mar 04 · i1 Mar 02, 03, 09 · i2 Mar 02, (Mar 16) · i3 Mar 09 ×2;  Photos: j1 Mar 05.
+ */
+describe('query engine: products and retention on real embedded ClickHouse', () => {
+  let p: TestPlatform;
+  let fx: LoadedFixture;
+  let product: (body: Record<string, unknown>) => Promise<QueryOutput>;
+  const fortnight = ['2026-03-02', '2026-03-15'];
+
+  before(async () => { ({ p, fx, product } = await startQueryFixture()); });
+  after(() => p?.close());
+
+  it('counts active installs, events and events per install of a product', async () => {
+    const out = await product({ date_range: fortnight, metrics: ['active_installs', 'events', 'events_per_install'] });
+    assert.deepEqual(table(out), [[4, 7, 1.75]]);
+    assert.equal(out.meta.time_range.time_zone, 'UTC');
+  });
+
+  it('averages daily, weekly and monthly active installs over the days of the range', async () => {
+    // dau: (2+1+1+2)/14; wau: rolling 7 days, 35/14 (i0's Feb 20 is outside every window); mau: (3×7 + 4×7)/14.
+    const out = await product({ date_range: fortnight, metrics: ['dau', 'wau', 'mau'] });
+    assert.deepEqual(table(out), [[0.4, 2.5, 3.5]]);
+  });
+
+  it('averages daily active installs per week over the days of each week', async () => {
+    // Week of Mar 2: (2+1+1)/7; week of Mar 9: 2/7.
+    const out = await product({ date_range: fortnight, metrics: ['dau', 'events'], dimensions: ['time:week'] });
+    assert.deepEqual(table(out), [['2026-03-02', 0.6, 4], ['2026-03-09', 0.3, 3]]);
+  });
+
+  it('ranks features by users and their share of the product\'s active installs', async () => {
+    const out = await product({ date_range: fortnight, metrics: ['feature_users', 'feature_share', 'events'], dimensions: ['feature'],
+      filters: [['is_not', 'feature', ['']]] });
+    assert.deepEqual(table(out), [['Disk scan', 3, 75, 4], ['Duplicate finder', 2, 50, 2]]);
+    const one = await product({ date_range: fortnight, metrics: ['feature_users', 'feature_share'], filters: [['is', 'feature', ['Duplicate finder']]] });
+    assert.deepEqual(table(one), [[2, 50]], 'a feature filter narrows the users, not the installs they are a share of');
+  });
+
+  it('compares products side by side and names them', async () => {
+    const out = await product({ product_id: ['Cleaner', 'Photos'], date_range: fortnight, metrics: ['active_installs', 'events'], dimensions: ['product'] });
+    assert.deepEqual(table(out), [['Cleaner', 4, 7], ['Photos', 1, 1]]);
+  });
+
+  it('breaks installs down by app version, OS and event name, and filters on them', async () => {
+    assert.deepEqual(table(await product({ date_range: fortnight, metrics: ['active_installs'], dimensions: ['app_version'] })), [['2.0.0', 3], ['2.1.0', 1]]);
+    assert.deepEqual(table(await product({ date_range: fortnight, metrics: ['active_installs'], dimensions: ['os'], filters: [['is', 'event:name', ['used']]] })),
+      [['macOS', 3], ['Windows', 1]]);
+    assert.deepEqual(table(await product({ date_range: fortnight, metrics: ['events'], dimensions: ['event:name'] })), [['used', 6], ['opened', 1]]);
+  });
+
+  it('refuses dau by hour, naming the metric', async () => {
+    await assert.rejects(product({ date_range: fortnight, metrics: ['events', 'dau'], dimensions: ['time:hour'] }),
+      (err: { status: number; field: string }) => err.status === 400 && err.field === 'metrics[1]');
+  });
+
+  it('builds the weekly retention grid of installs by first-seen week', async () => {
+    // First seen: i1, i2 in the week of Mar 2 (i0 earlier, so in no cohort); i3 in the week of Mar 9. Week 1: i1 only.
+    const range = resolveDateRange(fortnight, { tz: 'UTC', now: Date.now() });
+    const grid = await retention(p.services.ch, { kind: 'product', products: [fx.cleaner] }, range, 'week', []);
+    assert.deepEqual(grid.cohorts, [
+      { cohort: '2026-03-02', size: 2, periods: [{ index: 0, active: 2, share: 100 }, { index: 1, active: 1, share: 50 }] },
+      { cohort: '2026-03-09', size: 1, periods: [{ index: 0, active: 1, share: 100 }] },
+    ]);
+    const mac = await retention(p.services.ch, { kind: 'product', products: [fx.cleaner] }, range, 'week', parseFilters([['is', 'os', ['macOS']]], 'product'));
+    assert.deepEqual(mac.cohorts.map((c) => [c.cohort, c.size, c.periods.map((x) => x.active)]), [['2026-03-02', 1, [1, 1]], ['2026-03-09', 1, [1]]]);
+  });
+
+  it('builds the retention grid of cookie visitors of a site by first-visit week, in the site\'s zone', async () => {
+    // First visits: F (Mar 18), A (A0, Mar 20) in the week of Mar 16; B (24), D (29) in the week of Mar 23. A came back.
+    const range = resolveDateRange(['2026-03-16', '2026-03-29'], { tz: 'Europe/Berlin', now: Date.now() });
+    const grid = await retention(p.services.ch, { kind: 'site', site: fx.site }, range, 'week', []);
+    assert.deepEqual(grid.cohorts, [
+      { cohort: '2026-03-16', size: 2, periods: [{ index: 0, active: 2, share: 100 }, { index: 1, active: 1, share: 50 }] },
+      { cohort: '2026-03-23', size: 2, periods: [{ index: 0, active: 2, share: 100 }] },
+    ]);
+  });
+});

@@ -1,0 +1,110 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { dayRange, realtimeRange } from '../../dashboard/api/query/date-range.ts';
+import { buildProductQuery } from '../../dashboard/api/query/product-query.ts';
+import { parseQueryRequest, withRange } from '../../dashboard/api/query/request.ts';
+import { retentionQuery } from '../../dashboard/api/query/retention.ts';
+import { QUERY_SETTINGS } from '../../dashboard/api/query/sql.ts';
+import { buildWebQuery } from '../../dashboard/api/query/web-query.ts';
+
+const range = dayRange('2026-03-23', '2026-03-29', 'Europe/Berlin');
+const INJECTION = "x' OR 1=1 --";
+
+function web(body: Record<string, unknown>, r = range) {
+  const q = parseQueryRequest({ site_id: 'example.com', date_range: '7d', ...body });
+  return buildWebQuery('s_site', r, { ...q, dimensions: withRange(q.dimensions, r), limit: q.pagination.limit, offset: q.pagination.offset });
+}
+
+/** Every value a request carries is a parameter: none may reach the SQL text. */
+describe('query builder: values stay out of the SQL', () => {
+  it('keeps filter values with quotes out of the SQL text and passes them as parameters', () => {
+    const q = web({ metrics: ['visitors', 'pageviews'], dimensions: ['visit:source'],
+      filters: [['is', 'visit:country', [INJECTION]], ['contains', 'event:page', [INJECTION]], ['is_not', 'event:props:plan', [INJECTION]]] });
+    assert.ok(!q.sql.includes(INJECTION));
+    assert.ok(!q.sql.includes("'x'"));
+    assert.ok(Object.values(q.params).filter((v) => JSON.stringify(v).includes(INJECTION)).length >= 3);
+    assert.match(q.sql, /country_code IN \{f\d+:Array\(String\)\}/);
+  });
+
+  it('passes a custom property key as a parameter, in dimensions and filters', () => {
+    const key = "plan'] OR 1=1 --";
+    const q = web({ metrics: ['events'], dimensions: [`event:props:${key}`], filters: [['is', `event:props:${key}`, ['pro']]] });
+    assert.ok(!q.sql.includes(key));
+    assert.equal(Object.values(q.params).filter((v) => v === key).length, 2);
+    assert.match(q.sql, /props\[\{f\d+:String\}\]/);
+  });
+
+  it('passes the site, range, time zone and pagination as typed parameters', () => {
+    const q = web({ metrics: ['visitors'], dimensions: ['time:day'], pagination: { limit: 5, offset: 10 } });
+    assert.deepEqual([q.params.site, q.params.from, q.params.to, q.params.tz, q.params.limit, q.params.offset],
+      ['s_site', '2026-03-22 23:00:00.000', '2026-03-29 22:00:00.000', 'Europe/Berlin', 5, 10]);
+    for (const p of ['{site:String}', '{from:DateTime64(3)}', '{to:DateTime64(3)}', '{tz:String}', '{limit:UInt32}', '{offset:UInt32}']) assert.ok(q.sql.includes(p), p);
+    assert.ok(!q.sql.includes('Europe/Berlin'));
+  });
+
+  it('passes product ids and comparison rows as parameters', () => {
+    const q = parseQueryRequest({ product_id: 'x', date_range: '7d', metrics: ['active_installs', 'dau', 'feature_share'], dimensions: ['feature'] });
+    const built = buildProductQuery([INJECTION], range, { ...q, limit: 10, offset: 0, restrict: [[INJECTION]] });
+    assert.ok(!built.sql.includes(INJECTION));
+    assert.deepEqual([built.params.products, built.params.cmp], [[INJECTION], [[INJECTION]]]);
+    const retention = retentionQuery({ kind: 'product', products: [{ productId: INJECTION, name: 'n', createdAt: '' }] }, range, 'month', []);
+    assert.ok(!retention.sql.includes(INJECTION));
+  });
+
+  it('leaves the SETTINGS clause to the runner, which appends the scoped limits to every statement', () => {
+    assert.equal(QUERY_SETTINGS, 'SETTINGS max_execution_time = 15, readonly = 2');
+    assert.ok(!web({ metrics: ['visitors'] }).sql.includes('SETTINGS'));
+  });
+});
+
+describe('query builder: choosing the rows that answer', () => {
+  it('answers visit figures from sessions with signed sums, without FINAL', () => {
+    const q = web({ metrics: ['visits', 'bounce_rate', 'visit_duration'], dimensions: ['visit:country'] });
+    assert.equal(q.name, 'web:sessions');
+    assert.match(q.sql, /sum\(sign \* is_bounce\)/);
+    assert.ok(!/FINAL/.test(q.sql));
+    assert.ok(!/FROM events/.test(q.sql));
+  });
+
+  it('answers page breakdowns from events, without engagement pings', () => {
+    const q = web({ metrics: ['visitors', 'pageviews'], dimensions: ['event:page'] });
+    assert.equal(q.name, 'web:events');
+    assert.match(q.sql, /name != 'engagement'/);
+    assert.ok(!/FROM sessions/.test(q.sql));
+  });
+
+  it('turns an event filter on visit metrics into a membership test of the visit', () => {
+    const q = web({ metrics: ['visits'], filters: [['is', 'event:name', ['Signup']]] });
+    assert.match(q.sql, /session_id IN \(SELECT session_id FROM events WHERE/);
+  });
+
+  it('collapses visits only when a distinct count meets a changing attribute (exit page)', () => {
+    assert.match(web({ metrics: ['visitors'], dimensions: ['visit:exit_page'] }).sql, /argMax\(exit_page, version\)/);
+    assert.ok(!/argMax/.test(web({ metrics: ['visits', 'bounce_rate'], dimensions: ['visit:exit_page'] }).sql));
+  });
+
+  it('reads realtime figures from events', () => {
+    assert.equal(web({ metrics: ['visitors'] }, realtimeRange(Date.now(), 'UTC')).name, 'web:events');
+  });
+
+  it('uses uniq for visitors, never uniqExact', () => {
+    const q = web({ metrics: ['visitors', 'new_visitors', 'percentage'], dimensions: ['visit:browser'] });
+    assert.match(q.sql, /uniq\(visitor_id\)/);
+    assert.ok(!/uniqExact/.test(q.sql));
+  });
+});
+
+describe('query builder: refusals name the field and suggest what works', () => {
+  const refuses = (body: Record<string, unknown>, field: string, message: RegExp) => assert.throws(() => web(body),
+    (err: { status: number; field: string; message: string }) => err.status === 400 && err.field === field && message.test(err.message));
+
+  it('refuses bounce rate by page, pointing to the entry page', () => refuses({ metrics: ['visitors', 'bounce_rate'], dimensions: ['event:page'] }, 'metrics[1]', /use visit:entry_page/));
+  it('refuses visit duration by event name', () => refuses({ metrics: ['visit_duration'], dimensions: ['event:name'] }, 'metrics[0]', /use a visit:\* dimension/));
+  it('refuses visit metrics for realtime', () => assert.throws(() => web({ metrics: ['bounce_rate'] }, realtimeRange(Date.now(), 'UTC')), /realtime/));
+  it('refuses frequency with other dimensions', () => refuses({ metrics: ['visitors'], dimensions: ['visitor:frequency', 'visit:country'] }, 'dimensions', /frequency/));
+  it('refuses bounce rate by frequency', () => refuses({ metrics: ['bounce_rate'], dimensions: ['visitor:frequency'] }, 'metrics[0]', /visitors, visits or percentage/));
+  it('refuses a filter on time or frequency', () => {
+    assert.throws(() => web({ metrics: ['visitors'], filters: [['is', 'time:day', ['2026-03-23']]] }), (e: { field: string }) => e.field === 'filters[0][1]');
+    assert.throws(() => web({ metrics: ['visitors'], filters: [['is', 'visitor:frequency', ['1']]] }), (e: { field: string }) => e.field === 'filters[0][1]');
+  });
+});
