@@ -3,6 +3,7 @@ import { ConfigError, loadConfig, type Config } from '../core/config.ts';
 import { createLogger } from '../core/log.ts';
 import { RedisSetupError } from '../core/redis.ts';
 import { demoArgs, runDemoCommand, summary } from '../dashboard/demo/cli.ts';
+import { ensureWebBuilt } from './build-web.ts';
 import { ManageError, openManager } from './manage.ts';
 import { ROLES, startPlatform, type Role } from './platform.ts';
 
@@ -32,6 +33,7 @@ async function start(cfg: Config, args: string[]): Promise<void> {
     console.error('Note: embedded ClickHouse allows one process per DATA_DIR; run separate roles against a ClickHouse server (CLICKHOUSE_URL).');
   }
   const log = createLogger(cfg.logLevel);
+  if (roles.includes('dashboard')) ensureWebBuilt((m) => log.info(m));
   const platform = await startPlatform(cfg, roles, log);
   log.info({ url: platform.url, roles, dataDir: cfg.dataDir, store: cfg.clickhouse.url ? 'clickhouse-server' : 'embedded' }, `Vigil listening on ${platform.url}`);
   let signalled = false;

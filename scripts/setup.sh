@@ -22,4 +22,5 @@ fi
 
 node -e 'const [a]=process.versions.node.split(".").map(Number); if (a < 20) { console.error("Vigil needs Node.js 20 or newer, this is " + process.version); process.exit(1) }'
 if [ -f package-lock.json ]; then npm ci --no-audit --no-fund; else npm install --no-audit --no-fund; fi
+npm run build
 echo "Set-up done. Start Vigil with: npm start"
