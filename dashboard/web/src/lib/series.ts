@@ -10,7 +10,7 @@ export function splitSeries(res: QueryResponse, opts: { order?: string[]; max?: 
   const m = opts.metric ?? 0;
   const labels = res.meta.time_labels ?? [...new Set(res.results.map((r) => r.dimensions[0]!))].sort();
   const index = new Map(labels.map((l, i) => [l, i]));
-  const by = new Map<string, number[]>();
+  const by = new Map<string, (number | null)[]>();
   for (const r of res.results) {
     const key = r.dimensions[1] ?? '';
     let values = by.get(key);
@@ -20,10 +20,11 @@ export function splitSeries(res: QueryResponse, opts: { order?: string[]; max?: 
   }
   if (opts.share) {
     // Each line as a share (%) of all lines in its bucket, the ones not drawn included.
-    const sums = labels.map((_, i) => [...by.values()].reduce((a, v) => a + (v[i] ?? 0), 0));
-    for (const v of by.values()) v.forEach((x, i) => { v[i] = sums[i] ? Math.round((1000 * x) / sums[i]!) / 10 : 0; });
+    const sums = labels.map((_, i) => [...by.values()].reduce((a: number, v) => a + (v[i] ?? 0), 0));
+    // A bucket with no activity at all has no shares (a gap, not 0 %).
+    for (const v of by.values()) v.forEach((x, i) => { v[i] = sums[i] ? Math.round((1000 * (x ?? 0)) / sums[i]!) / 10 : null; });
   }
-  const total = (k: string) => (by.get(k) ?? []).reduce((a, b) => a + b, 0);
+  const total = (k: string) => (by.get(k) ?? []).reduce((a: number, b) => a + (b ?? 0), 0);
   const keys = opts.order ?? [...by.keys()].sort((a, b) => total(b) - total(a));
   const lines = keys.slice(0, opts.max ?? 8).map((name, i) => ({ name, color: PALETTE[i % PALETTE.length]!, values: by.get(name) ?? labels.map(() => 0) }));
   return { labels, lines };
