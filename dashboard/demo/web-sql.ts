@@ -84,8 +84,6 @@ function visitRowsSql(domain: string): string {
     `${pick(COOKIELESS_REASONS.map((r) => r[1]), H(16))} AS reason`,
     // Where the visit came from: returning visitors type the address more often.
     `if(j > 1 AND ${V(5)} < 0.45, ${direct}, ${pick(sources.map((s) => s.source.weight), VH(6))}) AS si`,
-    // Pages: 46% single-page visits, then a geometric tail.
-    `toUInt32(if(${V(11)} < 0.46, 1, least(30, 2 + toUInt32(-log(1 - ${V(12)}) * 2.2)))) AS pv`,
     `multiIf(${V(19)} < 0.05, 1, ${V(19)} < 0.062, 2, 0) AS link`,
     `${pick(SIGNUP_PLANS.map((p) => p[1]), VH(21))} AS plan`,
   ]);
@@ -117,6 +115,8 @@ function visitRowsSql(domain: string): string {
     `${any((s) => s.utm?.terms, VH(9))} AS utm_term`,
     `${any((s) => s.utm?.contents, VH(10))} AS utm_content`,
     `${numArray(sources.map((s) => s.source.landing + 1))}[si] AS landing`,
+    // Pages: a single page for about 45% of visits (fewer from the home page, more from blog posts), then a geometric tail.
+    `toUInt32(if(${V(11)} < [0.34, 0.45, 0.53][landing], 1, least(30, 2 + toUInt32(-log(1 - ${V(12)}) * 2.2)))) AS pv`,
     // Signups and downloads (of desktop apps, from desktops) end a visit of two pages or more on their page.
     `multiIf(pv < 2, 0, ${V(13)} < 0.03, 1, ${V(13)} < 0.065 AND device_type = 'desktop', 2, 0) AS goal`,
     `toUInt32(1 + ${VH(20)} % pv) AS lp`,
