@@ -2,9 +2,9 @@ import { parseArgs } from 'node:util';
 import { ConfigError, loadConfig, type Config } from '../core/config.ts';
 import { createLogger } from '../core/log.ts';
 import { RedisSetupError } from '../core/redis.ts';
-import { demoArgs, runDemoCommand, summary, type DemoClient } from '../dashboard/demo/cli.ts';
+import { demoArgs, runDemoCommand, summary } from '../dashboard/demo/cli.ts';
 import { ensureWebBuilt } from './build-web.ts';
-import { ManageError, openManager, type Manager } from './manage.ts';
+import { ManageError, openManager } from './manage.ts';
 import { ROLES, startPlatform, type Role } from './platform.ts';
 
 const HELP = `Usage: vigil <command>
@@ -116,8 +116,7 @@ async function main(): Promise<void> {
     }
     const m = await openManager(cfg);
     try {
-      // Until Manager has stream() (see the wiring patch for bin/manage.ts), this cast keeps the type check green.
-      console.log(summary(await runDemoCommand(m as Manager & DemoClient, opts), opts.months));
+      console.log(summary(await runDemoCommand(m, opts), opts.months));
     } finally {
       await m.close();
     }

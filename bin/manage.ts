@@ -8,6 +8,7 @@ import { Registry } from '../core/registry.ts';
 import { errorMiddleware } from '../core/http.ts';
 import { openServices, type Services } from '../core/services.ts';
 import { AccountStore } from '../dashboard/api/accounts/store.ts';
+import { createDemoRouter } from '../dashboard/demo/admin-route.ts';
 import { createAdminRouter } from '../dashboard/routes/admin.ts';
 
 /**
@@ -16,6 +17,8 @@ import { createAdminRouter } from '../dashboard/routes/admin.ts';
  */
 export interface Manager {
   call(method: 'GET' | 'POST' | 'DELETE', path: string, body?: unknown): Promise<any>;
+  /** A POST answered with newline-delimited JSON (progress): each line goes to onLine; returns the last one. */
+  stream(path: string, body: unknown, onLine: (line: any) => void): Promise<any>;
   close(): Promise<void>;
 }
 
@@ -43,6 +46,33 @@ function httpManager(url: string, token: string, close: () => Promise<void>): Ma
       if (!res.ok) throw new ManageError(json.error ?? `HTTP ${res.status}`);
       return json;
     },
+    async stream(path, body, onLine) {
+      const res = await fetch(`${url}/internal/admin${path}`, {
+        method: 'POST', headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' }, body: JSON.stringify(body),
+      });
+      if (!res.ok || !res.body) {
+        const json = (await res.json().catch(() => ({}))) as { error?: string };
+        throw new ManageError(json.error ?? `HTTP ${res.status}`);
+      }
+      let last: any;
+      let text = '';
+      const take = (lines: string) => {
+        for (const line of lines.split('\n').filter((l) => l.trim())) {
+          last = JSON.parse(line);
+          if (last.error) throw new ManageError(last.error);
+          onLine(last);
+        }
+      };
+      const reader = res.body.getReader();
+      const decoder = new TextDecoder();
+      for (let r = await reader.read(); !r.done; r = await reader.read()) {
+        text += decoder.decode(r.value, { stream: true });
+        const end = text.lastIndexOf('\n');
+        if (end >= 0) { take(text.slice(0, end)); text = text.slice(end + 1); }
+      }
+      take(text);
+      return last;
+    },
     close,
   };
 }
@@ -68,7 +98,8 @@ export async function openManager(cfg: Config): Promise<Manager> {
   const app = new Koa();
   app.silent = true;
   const admin = createAdminRouter(registry, token, new AccountStore(services.ch));
-  app.use(errorMiddleware(createLogger('warn', 'vigil-cli'))).use(admin.routes()).use(admin.allowedMethods());
+  const demo = createDemoRouter(services.ch, registry, token);
+  app.use(errorMiddleware(createLogger('warn', 'vigil-cli'))).use(admin.routes()).use(admin.allowedMethods()).use(demo.routes());
   const server = createServer(app.callback());
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', () => resolve()));
   const { port } = server.address() as { port: number };

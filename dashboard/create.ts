@@ -18,6 +18,7 @@ import { createQueryRouter } from './api/routes/query.ts';
 import { createShareRouter } from './api/routes/share.ts';
 import { createSitesRouter } from './api/routes/sites.ts';
 import { createUsersRouter } from './api/routes/users.ts';
+import { createDemoRouter } from './demo/admin-route.ts';
 import { createAdminRouter } from './routes/admin.ts';
 import { createWebAppRouter } from './routes/web-app.ts';
 
@@ -36,6 +37,7 @@ export function createDashboard(cfg: Config, services: Services, registry: Regis
   const access = new Access(accounts, registry, shares);
   const sessions = new SignInSessions(services.redis, services.prefix);
   const throttle = new SignInThrottle(services.redis, services.prefix);
+  const adminToken = ensureAdminToken(cfg.dataDir);
   const routers = [
     createAuthRouter({ accounts, sessions, throttle }),
     createAccountRouter({ accounts, sessions, access }),
@@ -44,7 +46,8 @@ export function createDashboard(cfg: Config, services: Services, registry: Regis
     createProductsRouter({ registry, accounts, access }),
     createFeaturesRouter({ catalog: new FeatureCatalog(services.ch), access }),
     createQualityRouter({ ch: services.ch, redis: services.redis, prefix: services.prefix, access }),
-    createAdminRouter(registry, ensureAdminToken(cfg.dataDir), accounts),
+    createAdminRouter(registry, adminToken, accounts),
+    createDemoRouter(services.ch, registry, adminToken),
     createQueryRouter({ ch: services.ch, registry, authorize: access.authorize, concurrency: cfg.clickhouse.url ? 4 : 1 }),
     createShareRouter({ shares, registry }),
   ];
