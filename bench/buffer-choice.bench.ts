@@ -10,7 +10,8 @@
  *  - closed loop: N producers (BUFFER_PRODUCERS, default "50,500"), each sending its next event as soon as the last one
  *    was acknowledged, for BUFFER_SECONDS (default 8): events/s and ack latency p50/p99;
  *  - open loop: events arrive at a fixed rate (BUFFER_RATE, default 2000/s, about one collector's worth) whatever
- *    the acks do: ack latency at equal load, measured from each event's scheduled arrival;
+ *    the acks do: ack latency at equal load, measured from each event's scheduled arrival, and the CPU time per event
+ *    of Redis and of the producer (the figures that hold up when other processes share the machine);
  *  - memory: Redis used_memory before/after queueing BUFFER_MEMORY_EVENTS (default 100,000) events, nothing draining.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
