@@ -1,7 +1,7 @@
 FROM node:20-bookworm-slim
 WORKDIR /app
 COPY package.json package-lock.json ./
-RUN npm ci --no-audit --no-fund
+RUN npm install --no-audit --no-fund && npm run build
 COPY . .
 ENV NODE_ENV=production DATA_DIR=/app/data
 EXPOSE 8000

@@ -21,6 +21,8 @@ if [ ${#need_apt[@]} -gt 0 ]; then
 fi
 
 node -e 'const [a]=process.versions.node.split(".").map(Number); if (a < 20) { console.error("Vigil needs Node.js 20 or newer, this is " + process.version); process.exit(1) }'
-if [ -f package-lock.json ]; then npm ci --no-audit --no-fund; else npm install --no-audit --no-fund; fi
+# npm ci refuses this lock: chdb lists optional engine packages for other platforms that the registry may not
+# serve, so they cannot be locked. npm install uses the same lock for everything else.
+npm install --no-audit --no-fund
 npm run build
 echo "Set-up done. Start Vigil with: npm start"
