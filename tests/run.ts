@@ -3,7 +3,7 @@ import { readdirSync, statSync } from 'node:fs';
 import { join, relative } from 'node:path';
 
 /**
- * `npm test`: the type check, then every *.test.ts under tests/ with node's test runner (each file in its own
+ * `npm test`: the type checks (server and web app), then every *.test.ts under tests/ with node's test runner (each file in its own
  * process), then one closing line `N passed, N failed`. Arguments narrow the run to paths containing them.
  */
 const root = join(import.meta.dirname, '..');
@@ -36,6 +36,10 @@ if (filters.length === 0) {
   console.log('== type check (tsc --noEmit)');
   const tsc = await run(process.execPath, [join(root, 'node_modules/typescript/bin/tsc'), '--noEmit', '-p', root]);
   if (tsc.code === 0) passed += 1; else { failed += 1; console.log('type check failed'); }
+  console.log('== web app check (svelte-check)');
+  const web = await run(process.execPath, [join(root, 'node_modules/svelte-check/bin/svelte-check'), '--tsconfig', join(root, 'dashboard/web/tsconfig.json'),
+    '--threshold', 'warning', '--output', 'human']);
+  if (web.code === 0) passed += 1; else { failed += 1; console.log('web app check failed'); }
 }
 
 // Two files at a time: each integration file loads its own embedded ClickHouse (~260 MB) and redis-server.
