@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { resolveDateRange } from '../../dashboard/api/query/date-range.ts';
+import { FeatureCatalog } from '../../dashboard/api/features/catalog.ts';
 import { parseFilters } from '../../dashboard/api/query/filters.ts';
 import { retention } from '../../dashboard/api/query/retention.ts';
 import { startQueryFixture, table, type LoadedFixture, type QueryOutput } from '../fixtures/query-fixture.ts';
@@ -72,6 +73,34 @@ describe('query engine: products and retention on real embedded ClickHouse', () 
     ]);
     const mac = await retention(p.services.ch, { kind: 'product', products: [fx.cleaner] }, range, 'week', parseFilters([['is', 'os', ['macOS']]], 'product'));
     assert.deepEqual(mac.cohorts.map((c) => [c.cohort, c.size, c.periods.map((x) => x.active)]), [['2026-03-02', 1, [1, 1]], ['2026-03-09', 1, [1]]]);
+  });
+
+  it('counts features through the product\'s catalog: tagged events and the catalog\'s event names', async () => {
+    // Cleaner's catalog: "Cleanup" is the events "used" and "opened" (every Cleaner event in the range: i0..i3), but a tag
+    // naming a catalog feature wins: "Disk scan" (i0, i1, i2). i1's and i3's "Duplicate finder" tag is not in the
+    // catalog, so their "used" events count as Cleanup, and i3's untagged "opened" too. Photos has no catalog.
+    const catalog = new FeatureCatalog(p.services.ch);
+    const cleanup = await catalog.save(fx.cleaner.productId, { name: 'Cleanup', description: 'Any cleanup', events: ['used', 'opened'] });
+    const disk = await catalog.save(fx.cleaner.productId, { name: 'Disk scan', description: 'Scans a disk', events: [] });
+    try {
+      const out = await product({ date_range: fortnight, metrics: ['feature_users', 'feature_share', 'events'], dimensions: ['feature'],
+        filters: [['is_not', 'feature', ['']]] });
+      assert.deepEqual(table(out), [['Disk scan', 3, 75, 4], ['Cleanup', 2, 50, 3]]);
+      const one = await product({ date_range: fortnight, metrics: ['feature_users', 'feature_share'], filters: [['is', 'feature', ['Cleanup']]] });
+      assert.deepEqual(table(one), [[2, 50]], 'a filter on a catalog feature matches the events it maps');
+      const byProduct = await product({ product_id: ['Cleaner', 'Photos'], date_range: fortnight, metrics: ['feature_users'], dimensions: ['product', 'feature'] });
+      assert.deepEqual(table(byProduct), [['Cleaner', 'Disk scan', 3], ['Cleaner', 'Cleanup', 2], ['Photos', 'Editor', 1]],
+        'a product without a catalog keeps its own feature values');
+      const range = resolveDateRange(fortnight, { tz: 'UTC', now: Date.now() });
+      const grid = await retention(p.services.ch, { kind: 'product', products: [fx.cleaner] }, range, 'week', parseFilters([['is', 'feature', ['Cleanup']]], 'product'));
+      assert.deepEqual(grid.cohorts.map((c) => [c.cohort, c.size]), [['2026-03-02', 0], ['2026-03-09', 2]],
+        'retention filters through the catalog: i1 and i3 first used Cleanup in the week of Mar 9');
+    } finally {
+      await catalog.remove(fx.cleaner.productId, cleanup.featureId);
+      await catalog.remove(fx.cleaner.productId, disk.featureId);
+    }
+    const after = await product({ date_range: fortnight, metrics: ['feature_users'], dimensions: ['feature'], filters: [['is_not', 'feature', ['']]] });
+    assert.deepEqual(table(after), [['Disk scan', 3], ['Duplicate finder', 2]], 'without a catalog the feature column is read as it is');
   });
 
   it('builds the retention grid of cookie visitors of a site by first-visit week, in the site\'s zone', async () => {

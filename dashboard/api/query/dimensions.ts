@@ -58,11 +58,15 @@ export const WEB_DIMENSIONS = {
 } as const satisfies Record<string, DimensionDef>;
 
 /**
- * Product dimensions. `feature` is the product_events.feature column for now. EXTENSION POINT (feature catalog): when a
- * per-product catalog (product_features: name, description, which events count as using it) exists, FEATURE_SQL becomes
- * the catalog's mapping of (product_id, feature, name) to a feature name; nothing else in the engine changes.
+ * Product dimensions. `feature` goes through the product's feature catalog (product_features, see features.ts): an event
+ * counts as use of catalog feature F when the app tagged it with F (feature = F.name) or its name is one of F.events.
+ * A tag naming a catalog feature wins; otherwise a catalog event name maps the event (over an empty or unknown tag);
+ * otherwise the event keeps its own `feature` value (so a product without a catalog reads the column as it is). The
+ * catalog arrives as the parameters {ft}, {fk}, {fv} (features.ts); the SQL stays a constant. The `feature` dimension,
+ * filters on it, feature_users and feature_share all use this one expression.
  */
-export const FEATURE_SQL = 'feature';
+export const FEATURE_SQL = "if(has({ft:Array(String)}, concat(product_id, '\\0', feature)), feature, "
+  + "transform(concat(product_id, '\\0', name), {fk:Array(String)}, {fv:Array(String)}, feature))";
 export const PRODUCT_DIMENSIONS = {
   product: { level: 'product', sql: 'product_id' },
   feature: { level: 'product', sql: FEATURE_SQL },

@@ -5,6 +5,7 @@ import { isTime, type DimRef } from './dimensions.ts';
 import { leaves, type Filter } from './filters.ts';
 import { isPointsMetric } from './metrics.ts';
 import { buildProductQuery } from './product-query.ts';
+import { loadFeatureMap, type FeatureMap } from './features.ts';
 import { MAX_LIMIT, withRange, type QueryRequest } from './request.ts';
 import { num, runCompiled, type Compiled } from './sql.ts';
 import { buildWebQuery } from './web-query.ts';
@@ -44,10 +45,10 @@ export interface EngineResult {
 export const timeRangeMeta = (r: TimeRange) => ({ from: isoLocal(r.from, r.tz), to: isoLocal(r.to - 1000, r.tz), time_zone: r.tz });
 export const scopeTimeZone = (scope: EngineScope) => (scope.kind === 'site' ? scope.site.timezone : 'UTC');
 
-function build(scope: EngineScope, range: TimeRange, spec: Parameters<typeof buildWebQuery>[2]): Compiled {
+function buildFor(scope: EngineScope, range: TimeRange, spec: Parameters<typeof buildWebQuery>[2], features?: FeatureMap): Compiled {
   return scope.kind === 'site'
     ? buildWebQuery(scope.site.siteId, range, spec)
-    : buildProductQuery(scope.products.map((p) => p.productId), range, spec);
+    : buildProductQuery(scope.products.map((p) => p.productId), range, spec, features);
 }
 
 /** Product filters may name products by name or id; the store knows ids. */
@@ -68,6 +69,9 @@ export async function runEngine(ch: ClickHouseClient, scope: EngineScope, q: Eng
   const dimensions = withRange(q.dimensions, q.range);
   const spec = { metrics: q.metrics, dimensions, filters: productIds(q.filters, scope), orderBy: q.orderBy ?? [],
     limit: q.limit ?? MAX_LIMIT, offset: q.offset ?? 0, totalRows: q.totalRows ?? false };
+  // The feature catalogs of the (already authorised) products in scope: the `feature` dimension reads through them.
+  const features = scope.kind === 'product' ? await loadFeatureMap(ch, scope.products.map((p) => p.productId)) : undefined;
+  const build = (s: EngineScope, range: TimeRange, sp: Parameters<typeof buildWebQuery>[2]) => buildFor(s, range, sp, features);
   const main = build(scope, q.range, spec);
   const cmpSpec = { ...spec, limit: MAX_LIMIT, offset: 0, totalRows: false };
   const cmpRange = q.comparison ?? null;

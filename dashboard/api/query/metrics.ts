@@ -1,3 +1,4 @@
+import { FEATURE_SQL } from './dimensions.ts';
 import { invalid, show } from './errors.ts';
 
 /**
@@ -62,11 +63,14 @@ export interface ProductMetricDef {
   points?: true;
 }
 
+/** Installs that used a feature: through the feature catalog (FEATURE_SQL), as the `feature` dimension reads it. */
+export const FEATURE_USERS = `uniqIf(install_id, ${FEATURE_SQL} != '')`;
+
 export const PRODUCT_METRICS = {
   active_installs: { sql: 'uniq(install_id)' },
   events: { sql: 'count()' },
   events_per_install: { sql: 'round(count() / greatest(uniq(install_id), 1), 2)' },
-  feature_users: { sql: "uniqIf(install_id, feature != '')" },
+  feature_users: { sql: FEATURE_USERS },
   feature_share: { ratio: 'feature_share', points: true },
   dau: { active: 'uniqIf(install_id, lag = 0)', window: 1 },
   wau: { active: 'uniqIf(install_id, lag < 7)', window: 7 },

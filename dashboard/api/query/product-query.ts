@@ -4,7 +4,8 @@ import { daysBetween, timeBucketSql, type TimeRange } from './date-range.ts';
 import { isTime, type DimRef } from './dimensions.ts';
 import { invalid } from './errors.ts';
 import { compileFilters, withoutTopLevel, type Filter } from './filters.ts';
-import { productMetric } from './metrics.ts';
+import { featureParams, NO_FEATURES, type FeatureMap } from './features.ts';
+import { FEATURE_USERS, productMetric } from './metrics.ts';
 import { dimensionSql } from './sources.ts';
 import { Params, type Compiled } from './sql.ts';
 
@@ -18,12 +19,13 @@ const FEATURE_LEVEL = new Set(['feature', 'event:name']);
  * Plans a product query over product_events (time zone UTC: products have none). Plain metrics aggregate the events of
  * the range; dau/wau/mau aggregate a per-day activity roll-up (an install active on day D counts on D..D+6 for wau,
  * D..D+29 for mau), averaged over the days of the range or of each time bucket; feature_share divides feature users by
- * the installs active in the range with the feature and event filters left out.
+ * the installs active in the range with the feature and event filters left out. `features`: the catalogs of the
+ * products (features.ts), read by the `feature` dimension, feature filters, feature_users and feature_share alike.
  */
-export function buildProductQuery(productIds: string[], range: TimeRange, spec: ProductSpec): Compiled {
+export function buildProductQuery(productIds: string[], range: TimeRange, spec: ProductSpec, features: FeatureMap = NO_FEATURES): Compiled {
   const params = new Params({ products: productIds, from: toChTime(range.from), to: toChTime(range.to), tz: range.tz,
     first: range.first, last: range.last, days: daysBetween(range.first, range.last) + 1,
-    limit: spec.limit, offset: spec.offset, ...(spec.restrict ? { cmp: spec.restrict } : {}) });
+    limit: spec.limit, offset: spec.offset, ...featureParams(features), ...(spec.restrict ? { cmp: spec.restrict } : {}) });
   const dims = spec.dimensions;
   const plain: string[] = [];
   const active: { i: number; sql: string }[] = [];
@@ -31,7 +33,7 @@ export function buildProductQuery(productIds: string[], range: TimeRange, spec: 
   const metricSql = spec.metrics.map((m, i) => {
     const def = productMetric(m);
     if (def.ratio === 'feature_share') {
-      plain.push("uniqIf(install_id, feature != '') AS h_u");
+      plain.push(`${FEATURE_USERS} AS h_u`);
       return 'round(100 * h_u / greatest(h_f, 1), 1)';
     }
     if (def.active) {

@@ -3,6 +3,7 @@ import { toChTime } from '../../../core/event.ts';
 import { addDays, addMonths, daysBetween, isoLocal, monday, startOfMonth, type TimeRange } from './date-range.ts';
 import type { EngineScope } from './execute.ts';
 import { invalid } from './errors.ts';
+import { featureParams, loadFeatureMap, NO_FEATURES, type FeatureMap } from './features.ts';
 import { compileFilters, type Filter } from './filters.ts';
 import { eventTarget, visitHasEvent, visitTarget, dimensionSql } from './sources.ts';
 import { Params, num, runCompiled } from './sql.ts';
@@ -34,7 +35,7 @@ export function parsePeriod(raw: unknown): RetentionPeriod {
 }
 
 /** The statement: (member, period) activity joined to each member's first-seen period. */
-export function retentionQuery(scope: EngineScope, range: TimeRange, period: RetentionPeriod, filters: Filter[]) {
+export function retentionQuery(scope: EngineScope, range: TimeRange, period: RetentionPeriod, filters: Filter[], features: FeatureMap = NO_FEATURES) {
   const params = new Params({ from: toChTime(range.from), to: toChTime(range.to), tz: range.tz });
   const p = PERIOD[period];
   let activity: string;
@@ -42,6 +43,7 @@ export function retentionQuery(scope: EngineScope, range: TimeRange, period: Ret
   if (scope.kind === 'product') {
     if (scope.products.length !== 1) throw invalid('product_id', 'retention is for one product at a time');
     params.values.product = scope.products[0]!.productId;
+    Object.assign(params.values, featureParams(features)); // a `feature` filter reads through the catalog
     const where = compileFilters(filters, { params, home: { level: 'product', expr: (d) => dimensionSql(d, params) } });
     activity = `SELECT install_id AS member, ${p.bucket('timestamp')} AS period FROM product_events
       WHERE product_id = {product:String} AND timestamp >= {from:DateTime64(3)} AND timestamp < {to:DateTime64(3)} AND ${where}
@@ -67,7 +69,8 @@ GROUP BY cohort, k ORDER BY cohort, k`;
 }
 
 export async function retention(ch: ClickHouseClient, scope: EngineScope, range: TimeRange, period: RetentionPeriod, filters: Filter[]): Promise<RetentionGrid> {
-  const q = retentionQuery(scope, range, period, filters);
+  const features = scope.kind === 'product' && scope.products.length === 1 ? await loadFeatureMap(ch, [scope.products[0]!.productId]) : NO_FEATURES;
+  const q = retentionQuery(scope, range, period, filters, features);
   const rows = await runCompiled<{ cohort_day: string; k: string; n: string }>(ch, q);
   const counts = new Map(rows.map((r) => [`${r.cohort_day}|${num(r.k)}`, num(r.n)]));
   const starts: string[] = [];
