@@ -1,6 +1,7 @@
 import { createRequire } from 'node:module';
 import net from 'node:net';
 import path from 'node:path';
+import { LRUCache } from 'lru-cache';
 import { open, type Reader, type Response } from 'maxmind';
 
 export interface GeoInfo {
@@ -32,20 +33,40 @@ const empty = (): GeoInfo => ({ countryCode: '', region: '', city: '' });
 
 // Addresses no geo database can place; filtering them also keeps a database
 // that does carry rows for them from inventing a location for LAN traffic.
+// IPv4 is checked numerically ([network, prefix length]): BlockList.check allocates
+// a SocketAddress per call, which cost more than the mmdb lookup itself.
+const NON_PUBLIC_V4: ReadonlyArray<readonly [number, number]> = [
+  [0x00000000, 8], // 0.0.0.0/8
+  [0x0a000000, 8], // 10.0.0.0/8
+  [0x64400000, 10], // 100.64.0.0/10, carrier-grade NAT
+  [0x7f000000, 8], // 127.0.0.0/8
+  [0xa9fe0000, 16], // 169.254.0.0/16
+  [0xac100000, 12], // 172.16.0.0/12
+  [0xc0a80000, 16], // 192.168.0.0/16
+  [0xe0000000, 3], // 224.0.0.0/3, multicast + reserved
+];
+
+/** For an address net.isIP already accepted as IPv4 (dotted quad, no leading zeros). */
+function isNonPublicV4(addr: string): boolean {
+  const parts = addr.split('.');
+  const n = ((+parts[0]! << 24) | (+parts[1]! << 16) | (+parts[2]! << 8) | +parts[3]!) >>> 0;
+  for (const [net4, bits] of NON_PUBLIC_V4) {
+    const mask = (0xffffffff << (32 - bits)) >>> 0;
+    if (((n & mask) >>> 0) === net4) return true;
+  }
+  return false;
+}
+
+// IPv6 keeps the BlockList: its textual forms (zero compression) make a hand-written
+// check error-prone, it is the minority of traffic, and results are cached per address.
 const NON_PUBLIC = new net.BlockList();
-NON_PUBLIC.addSubnet('0.0.0.0', 8, 'ipv4');
-NON_PUBLIC.addSubnet('10.0.0.0', 8, 'ipv4');
-NON_PUBLIC.addSubnet('100.64.0.0', 10, 'ipv4'); // carrier-grade NAT
-NON_PUBLIC.addSubnet('127.0.0.0', 8, 'ipv4');
-NON_PUBLIC.addSubnet('169.254.0.0', 16, 'ipv4');
-NON_PUBLIC.addSubnet('172.16.0.0', 12, 'ipv4');
-NON_PUBLIC.addSubnet('192.168.0.0', 16, 'ipv4');
-NON_PUBLIC.addSubnet('224.0.0.0', 3, 'ipv4'); // multicast + reserved
 NON_PUBLIC.addAddress('::', 'ipv6');
 NON_PUBLIC.addAddress('::1', 'ipv6');
 NON_PUBLIC.addSubnet('fc00::', 7, 'ipv6'); // unique local
 NON_PUBLIC.addSubnet('fe80::', 10, 'ipv6'); // link-local
 NON_PUBLIC.addSubnet('ff00::', 8, 'ipv6'); // multicast
+
+const GEO_CACHE_SIZE = 4096;
 
 const MAPPED_V4 = /^::ffff:(\d{1,3}(?:\.\d{1,3}){3})$/i;
 
@@ -104,26 +125,40 @@ export async function openGeo(geoipDbPath?: string): Promise<GeoLookup> {
     ]);
   }
 
+  // Visitors send many events each: results are cached per address string, in memory
+  // only (addresses are never logged or stored). Frozen because hits share one object.
+  const cache = new LRUCache<string, GeoInfo>({ max: GEO_CACHE_SIZE });
+
+  function resolve(ip: string): GeoInfo {
+    let addr = ip.trim();
+    const mapped = MAPPED_V4.exec(addr);
+    if (mapped?.[1]) addr = mapped[1];
+    const family = net.isIP(addr);
+    if (family === 0) return empty();
+    if (family === 4 ? isNonPublicV4(addr) : NON_PUBLIC.check(addr, 'ipv6')) return empty();
+    const reader = family === 4 ? v4 : v6;
+    if (!reader) return empty();
+    try {
+      return toGeoInfo(reader.get(addr));
+    } catch {
+      // mmdb-lib throws on a corrupt pointer; a bad row must not drop an event.
+      return empty();
+    }
+  }
+
   return {
     lookup(ip: string): GeoInfo {
       if (typeof ip !== 'string') return empty();
-      let addr = ip.trim();
-      const mapped = MAPPED_V4.exec(addr);
-      if (mapped?.[1]) addr = mapped[1];
-      const family = net.isIP(addr);
-      if (family === 0) return empty();
-      const type = family === 4 ? 'ipv4' : 'ipv6';
-      if (NON_PUBLIC.check(addr, type)) return empty();
-      const reader = family === 4 ? v4 : v6;
-      if (!reader) return empty();
-      try {
-        return toGeoInfo(reader.get(addr));
-      } catch {
-        // mmdb-lib throws on a corrupt pointer; a bad row must not drop an event.
-        return empty();
+      let info = cache.get(ip);
+      if (info === undefined) {
+        info = Object.freeze(resolve(ip));
+        // Longer strings are not addresses (45 chars is the longest IPv6 text form).
+        if (ip.length <= 64) cache.set(ip, info);
       }
+      return info;
     },
     close(): void {
+      cache.clear();
       // Readers hold no handles (no watcher); dropping them frees the buffers.
       v4 = null;
       v6 = null;

@@ -1,4 +1,4 @@
-import { createHash, createHmac, randomBytes } from 'node:crypto';
+import { createHash, createHmac, randomBytes, randomFillSync } from 'node:crypto';
 import { parse as parseCookie, serialize as serializeCookie } from 'cookie';
 import { keys } from '../../core/ingest-stream.ts';
 import type { Redis } from '../../core/redis.ts';
@@ -13,8 +13,25 @@ export function readVisitorCookie(header: string | undefined): string | null {
   return value && COOKIE_VALUE.test(value) ? value : null;
 }
 
-export const newCookieValue = () => randomBytes(16).toString('hex');
-export const newSessionId = () => randomBytes(8).toString('hex');
+// Ids are drawn from a pooled buffer refilled 4 KiB at a time: one randomFillSync per ~170 requests instead of two
+// randomBytes calls (each a Buffer allocation and a trip into OpenSSL) per request. Same CSPRNG, each byte used once.
+const POOL_SIZE = 4096;
+const pool = Buffer.allocUnsafe(POOL_SIZE);
+let poolOffset = POOL_SIZE;
+
+/** `bytes` fresh random bytes as hex; exported for the unit tests. */
+export function randomHex(bytes: number): string {
+  if (poolOffset + bytes > POOL_SIZE) {
+    randomFillSync(pool);
+    poolOffset = 0;
+  }
+  const start = poolOffset;
+  poolOffset += bytes;
+  return pool.toString('hex', start, poolOffset);
+}
+
+export const newCookieValue = () => randomHex(16);
+export const newSessionId = () => randomHex(8);
 
 /**
  * The stored visitor id of a cookie on one site. Hashing with the site keeps one visitor's rows on two sites of the

@@ -82,20 +82,22 @@ export function createEventRouter(deps: CollectorDeps): Router {
     };
     const forceCookieless = cookielessReason(ctx, site.honorDnt, input.noCookie);
     const cookie = forceCookieless ? null : readVisitorCookie(ctx.get('cookie'));
-    const freshCookie = newCookieValue();
+    // The ingest script reads the cookieless id only without a usable cookie (or when cookieless is forced) and the
+    // new visitor id only without a cookie and not forced, so each is computed only when it can be used ('' else).
+    const freshCookie = cookie || forceCookieless ? null : newCookieValue();
     const salt = await durably(deps, () => deps.salt.current(now));
     const result = await durably(deps, async () => appendWebEvent(deps.redis, deps.prefix, {
       siteId: site.siteId,
       cookieId: cookie ? cookieVisitorId(cookie, site.siteId) : null,
-      cookielessId: cookielessVisitorId(salt, site.siteId, ctx.ip, userAgent),
+      cookielessId: cookie ? '' : cookielessVisitorId(salt, site.siteId, ctx.ip, userAgent),
       forceCookieless,
-      newVisitorId: cookieVisitorId(freshCookie, site.siteId),
+      newVisitorId: freshCookie ? cookieVisitorId(freshCookie, site.siteId) : '',
       newSessionId: newSessionId(),
       at: now,
       row,
     }));
     if (!result.stored) deps.drops.count('stale_engagement', site.siteId);
-    if (result.issuedCookie) {
+    if (result.issuedCookie && freshCookie) {
       const maxAge = Math.round(deps.cfg.visitorCookieMonths * 30.44 * 86_400);
       ctx.append('Set-Cookie', visitorCookieHeader(freshCookie, maxAge, ctx.secure));
     }

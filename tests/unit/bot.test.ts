@@ -58,3 +58,21 @@ test('does not flag normal Chrome, Firefox and Safari as bots', () => {
   assert.equal(isBot(SAFARI, {}), false);
   assert.equal(isBot(SAFARI_IPHONE, {}), false);
 });
+
+test('a cached UA verdict does not hide a HeadlessChrome client hint', () => {
+  const ua = CHROME.replace('120.0.0.0', '120.0.0.7');
+  assert.equal(isBot(ua, {}), false);
+  assert.equal(isBot(ua, { 'sec-ch-ua': '"HeadlessChrome";v="120"' }), true);
+  assert.equal(isBot(ua, {}), false);
+});
+
+test('bot verdicts are the same on repeated calls (cache hits)', () => {
+  const bot = 'Mozilla/5.0 (compatible; Googlebot/2.1; +http://www.google.com/bot.html)';
+  for (let i = 0; i < 3; i++) {
+    assert.equal(isBot(bot, {}), true);
+    assert.equal(isBot(FIREFOX, {}), false);
+  }
+  // Over-long UAs are still judged, only not cached.
+  assert.equal(isBot(`${CHROME} ${'x'.repeat(2000)}`, {}), false);
+  assert.equal(isBot(`curl/8.4.0 ${'x'.repeat(2000)}`, {}), true);
+});

@@ -168,3 +168,40 @@ test('returns empty fields instead of throwing after close', async () => {
   geo.close();
   assert.deepEqual(geo.lookup('81.2.69.160'), { countryCode: '', region: '', city: '' });
 });
+
+test('the numeric IPv4 filter matches the private ranges exactly, edges included', async () => {
+  const file = path.join(tmp, 'edges.mmdb');
+  writeMmdb(file, LONDON_GEOLITE2, 'GeoLite2-City');
+  const geo = await openGeo(file);
+  try {
+    // The fixture maps every address to London: GB means public, '' means filtered.
+    const located: Record<string, string> = {
+      '0.0.0.0': '', '0.255.255.255': '', '1.0.0.0': 'GB',
+      '9.255.255.255': 'GB', '10.0.0.0': '', '10.255.255.255': '', '11.0.0.0': 'GB',
+      '100.63.255.255': 'GB', '100.64.0.0': '', '100.127.255.255': '', '100.128.0.0': 'GB',
+      '126.255.255.255': 'GB', '127.0.0.1': '', '128.0.0.0': 'GB',
+      '169.253.255.255': 'GB', '169.254.1.1': '', '169.255.0.0': 'GB',
+      '172.15.255.255': 'GB', '172.16.0.0': '', '172.31.255.255': '', '172.32.0.0': 'GB',
+      '192.167.255.255': 'GB', '192.168.0.1': '', '192.169.0.0': 'GB',
+      '223.255.255.255': 'GB', '224.0.0.1': '', '255.255.255.255': '',
+      '::ffff:172.16.0.1': '', '::ffff:172.32.0.1': 'GB',
+      '::': '', '::1': '', 'fc00::1': '', 'fe80::1': '', 'ff02::1': '', '2a00:1450:4001:81d::200e': 'GB',
+    };
+    for (const [ip, country] of Object.entries(located)) assert.equal(geo.lookup(ip).countryCode, country, ip);
+    // A second pass is served from the per-address cache and must agree.
+    for (const [ip, country] of Object.entries(located)) assert.equal(geo.lookup(ip).countryCode, country, ip);
+  } finally {
+    geo.close();
+  }
+});
+
+test('cached results are shared frozen objects and do not outlive close', async () => {
+  const file = path.join(tmp, 'cache.mmdb');
+  writeMmdb(file, LONDON_GEOLITE2, 'GeoLite2-City');
+  const geo = await openGeo(file);
+  const first = geo.lookup('81.2.69.160');
+  assert.equal(geo.lookup('81.2.69.160'), first);
+  assert.ok(Object.isFrozen(first));
+  geo.close();
+  assert.equal(geo.lookup('81.2.69.160').countryCode, '');
+});
