@@ -26,7 +26,7 @@ const Env = z.object({
   RETENTION_MONTHS: int(1, 1200).default(25),
   VISITOR_COOKIE_MONTHS: int(1, 13).default(13),
   TRUST_PROXY: bool.default(false),
-  MAX_BACKLOG: int(1000, 1_000_000_000).default(2_000_000),
+  MAX_BACKLOG: int(1000, 1_000_000_000).default(500_000),
   RATE_LIMIT_PER_MINUTE: int(1, 10_000_000).default(1200),
   FLUSH_INTERVAL_MS: int(10, 60_000).default(1000),
   FLUSH_MAX_ROWS: int(1, 1_000_000).default(10_000),
