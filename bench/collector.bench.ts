@@ -9,8 +9,11 @@
  * about the same. After the run the platform drains its backlog and stops (SIGTERM), and the rows in ClickHouse are
  * counted against the 202s.
  *
+ * Two more servers show where the floor is for any collector that acknowledges durably (bench/lib/floor-server.ts): parse
+ * the body, one XADD to an append-only redis-server, 202; served by node:http and by Koa + @koa/router.
+ *
  * Environment: BENCH_SECONDS (20, per server), BENCH_ROUNDS (4), BENCH_WARMUP_SECONDS (3), BENCH_CONNECTIONS (50),
- * BENCH_ONLY=bare|collector, BENCH_CPU_PROF=1 (profile the platform process and print where its time goes),
+ * BENCH_ONLY=bare,floor-http,floor-koa,collector (a comma list; default all four), BENCH_CPU_PROF=1 (profile the platform process and print where its time goes),
  * BENCH_KEEP=1 (keep the temporary directory: logs, data, profiles).
  */
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, realpathSync, rmSync } from 'node:fs';
@@ -40,14 +43,16 @@ const SECONDS = envNum('BENCH_SECONDS', 20);
 const ROUNDS = Math.max(1, Math.round(envNum('BENCH_ROUNDS', 4)));
 const WARMUP = envNum('BENCH_WARMUP_SECONDS', 3);
 const CONNECTIONS = Math.round(envNum('BENCH_CONNECTIONS', DEFAULT_CONNECTIONS));
-const ONLY = process.env.BENCH_ONLY ?? '';
+const TARGETS = ['bare', 'floor-http', 'floor-koa', 'collector'] as const;
+const ONLY = (process.env.BENCH_ONLY || TARGETS.join(',')).split(',').map((t) => t.trim());
 const CPU_PROF = process.env.BENCH_CPU_PROF === '1';
 const KEEP = process.env.BENCH_KEEP === '1';
-if (ONLY && ONLY !== 'bare' && ONLY !== 'collector') throw new Error('BENCH_ONLY must be bare or collector');
+for (const t of ONLY) if (!(TARGETS as readonly string[]).includes(t)) throw new Error(`BENCH_ONLY takes a comma list of ${TARGETS.join(', ')}`);
 
 const work = mkdtempSync(join(tmpdir(), 'vigil-bench-'));
 const children: Child[] = [];
 let bareChild: Child | null = null;
+const floorChildren: Child[] = [];
 const log = (msg: string) => console.log(msg);
 
 /** A server under test: where to send events, and the processes whose CPU time is its cost. */
@@ -93,6 +98,23 @@ async function startBare(): Promise<Target> {
   log(`bare node:http server up (pid ${bare.proc.pid})`);
   bareChild = bare;
   return newTarget('bare node:http', `http://127.0.0.1:${port}/api/event`, { 'server process': () => bare.proc.pid });
+}
+
+/** A floor server (see the top of this file): node:http or Koa, with its own append-only redis-server. */
+async function startFloor(koa: boolean): Promise<Target> {
+  const port = await freePort();
+  const name = koa ? 'floor-koa' : 'floor-http';
+  const dir = join(work, name);
+  const child = startNode(['--import', 'tsx', 'bench/lib/floor-server.ts'], { PORT: String(port), FLOOR_DIR: dir, FLOOR_KOA: koa ? '1' : '0' },
+    join(work, `${name}.log`), root);
+  children.push(child);
+  floorChildren.push(child);
+  await waitForHttp(`http://127.0.0.1:${port}/api/event`, child, 30_000, () => true);
+  log(`${name} server up (pid ${child.proc.pid})`);
+  return newTarget(koa ? 'floor: Koa + XADD' : 'floor: http + XADD', `http://127.0.0.1:${port}/api/event`, {
+    'server process': () => child.proc.pid,
+    'redis-server': () => readPid(join(dir, 'redis', 'redis.pid')),
+  });
 }
 
 interface Platform { target: Target; child: Child; base: string; dataDir: string; profDir: string }
@@ -184,9 +206,11 @@ async function main(): Promise<void> {
   log(`machine load before the run: ${idle.toFixed(2)} cores busy${idle > 0.2 ? ' -- something else is running, figures will be low and noisy' : ''}`);
   log(`work dir: ${work}${KEEP ? ' (kept)' : ''}`);
 
-  const bare = ONLY === 'collector' ? null : await startBare();
-  const vigil = ONLY === 'bare' ? null : await startVigil();
-  const targets = [bare, vigil?.target].filter((t): t is Target => !!t);
+  const bare = ONLY.includes('bare') ? await startBare() : null;
+  const floorHttp = ONLY.includes('floor-http') ? await startFloor(false) : null;
+  const floorKoa = ONLY.includes('floor-koa') ? await startFloor(true) : null;
+  const vigil = ONLY.includes('collector') ? await startVigil() : null;
+  const targets = [bare, floorHttp, floorKoa, vigil?.target].filter((t): t is Target => !!t);
   for (const t of targets) {
     log(`warm-up ${t.name} (${WARMUP} s)`);
     t.warmupAccepted = summarise([await runRound(t.url, pool, CONNECTIONS, WARMUP)], t.url, CONNECTIONS).accepted;
@@ -208,7 +232,13 @@ async function main(): Promise<void> {
     log(`\nratio Vigil / bare: ${ratio.toFixed(2)}x events/s (target >= 0.5x: ${ratio >= 0.5 ? 'met' : 'NOT met'}); ` +
       `by server CPU per event: ${cpuRatio.toFixed(2)}x`);
   }
+  if (bare) {
+    for (const t of [floorHttp, floorKoa].filter((x): x is Target => !!x)) {
+      log(`ratio ${t.name} / bare: ${(results.get(t)!.acceptedPerSec / results.get(bare)!.acceptedPerSec).toFixed(2)}x events/s`);
+    }
+  }
   if (bareChild) await stopChild(bareChild);
+  for (const c of floorChildren) await stopChild(c);
   if (vigil) {
     const { stored, drops } = await stopAndCount(vigil);
     const accepted = summarise(vigil.target.runs, vigil.target.url, CONNECTIONS).accepted + vigil.target.warmupAccepted;
@@ -243,12 +273,14 @@ try {
   console.error(err);
 } finally {
   for (const c of children) await stopChild(c, 15_000).catch(() => undefined);
-  // A redis-server left behind by a platform that did not stop cleanly is ours to end.
-  const redisDir = join(work, 'data', 'redis');
-  const leftover = readPid(join(redisDir, 'redis.pid'));
-  try {
-    if (leftover && realpathSync(`/proc/${leftover}/cwd`) === realpathSync(redisDir)) process.kill(leftover, 'SIGTERM');
-  } catch { /* not running */ }
+  // A redis-server left behind by a server that did not stop cleanly is ours to end.
+  for (const owner of ['data', 'floor-http', 'floor-koa']) {
+    const redisDir = join(work, owner, 'redis');
+    const leftover = readPid(join(redisDir, 'redis.pid'));
+    try {
+      if (leftover && realpathSync(`/proc/${leftover}/cwd`) === realpathSync(redisDir)) process.kill(leftover, 'SIGTERM');
+    } catch { /* not running */ }
+  }
   if (!KEEP && !failed) rmSync(work, { recursive: true, force: true });
   else log(`work dir kept: ${work}`);
 }

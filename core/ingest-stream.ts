@@ -52,15 +52,70 @@ export function defineIngestCommands(redis: Redis): void {
   }
 }
 
-export async function appendWebEvent(redis: Redis, prefix: string, input: WebIngestInput): Promise<WebIngestResult> {
-  const cmd = (redis as unknown as { vigilIngestWeb: (...a: string[]) => Promise<[string | null, string, string, string]> }).vigilIngestWeb;
-  const { row } = input;
-  const [id, visitorId, idType, isNew] = await cmd.call(redis,
-    prefix, input.siteId, input.cookieId ?? '', input.cookielessId,
-    input.forceCookieless ? 'cookieless' : 'auto', input.forceCookieless ?? '', input.newVisitorId, input.newSessionId,
-    String(SESSION_TIMEOUT_MS), String(SESSION_TIMEOUT_MS), JSON.stringify(row), String(input.at), eventKind(row.name),
-    row.pathname, String(row.engagement_ms), JSON.stringify(sessionAttributes(row)));
-  return { stored: id !== null, visitorId, idType: idType as 'cookie' | 'cookieless', issuedCookie: isNew === '1' };
+/** Events per script call: enough to amortise the call, few enough that Redis never blocks others for long. */
+const MAX_BATCH = 256;
+type IngestCommand = (...args: string[]) => Promise<(string | number)[]>;
+interface Pending { input: WebIngestInput; resolve: (r: WebIngestResult) => void; reject: (e: Error) => void }
+
+/**
+ * Gathers the events appended during one turn of the event loop and sends them as one script call (see
+ * ingest-web.lua). No timer: the call leaves in the same turn (setImmediate), so batching adds no waiting, and under
+ * load many requests share one round trip. Each event still gets its own answer.
+ */
+class WebIngestBatcher {
+  private queue: Pending[] = [];
+  private scheduled = false;
+  private readonly cmd: IngestCommand;
+
+  constructor(private readonly redis: Redis, private readonly prefix: string) {
+    defineIngestCommands(redis);
+    this.cmd = (redis as unknown as { vigilIngestWeb: IngestCommand }).vigilIngestWeb;
+  }
+
+  append(input: WebIngestInput): Promise<WebIngestResult> {
+    return new Promise((resolve, reject) => {
+      this.queue.push({ input, resolve, reject });
+      if (!this.scheduled) {
+        this.scheduled = true;
+        setImmediate(() => this.flush());
+      }
+    });
+  }
+
+  private flush(): void {
+    this.scheduled = false;
+    const queue = this.queue;
+    this.queue = [];
+    for (let i = 0; i < queue.length; i += MAX_BATCH) this.send(queue.slice(i, i + MAX_BATCH));
+  }
+
+  private send(batch: Pending[]): void {
+    const args = [this.prefix, String(SESSION_TIMEOUT_MS), String(SESSION_TIMEOUT_MS)];
+    for (const { input } of batch) {
+      const { row } = input;
+      args.push(input.siteId, input.cookieId ?? '', input.cookielessId, input.forceCookieless ? 'cookieless' : 'auto',
+        input.forceCookieless ?? '', input.newVisitorId, input.newSessionId, JSON.stringify(row), String(input.at),
+        eventKind(row.name), row.pathname, String(row.engagement_ms), JSON.stringify(sessionAttributes(row)));
+    }
+    this.cmd.apply(this.redis, args).then((out) => {
+      batch.forEach((p, i) => {
+        const id = out[4 * i];
+        if (id === -1) p.reject(new Error(`ingest append refused: ${String(out[4 * i + 1])}`));
+        else p.resolve({ stored: id !== 0, visitorId: String(out[4 * i + 1]), idType: out[4 * i + 2] as 'cookie' | 'cookieless', issuedCookie: out[4 * i + 3] === '1' });
+      });
+    }, (err: Error) => { for (const p of batch) p.reject(err); });
+  }
+}
+
+const batchers = new WeakMap<Redis, Map<string, WebIngestBatcher>>();
+
+/** Appends one web event durably: resolves once Redis has it (or has decided it is a stale engagement ping). */
+export function appendWebEvent(redis: Redis, prefix: string, input: WebIngestInput): Promise<WebIngestResult> {
+  let byPrefix = batchers.get(redis);
+  if (!byPrefix) batchers.set(redis, (byPrefix = new Map()));
+  let batcher = byPrefix.get(prefix);
+  if (!batcher) byPrefix.set(prefix, (batcher = new WebIngestBatcher(redis, prefix)));
+  return batcher.append(input);
 }
 
 export async function appendProductEvents(redis: Redis, prefix: string, rows: ProductEventRow[]): Promise<void> {
@@ -91,6 +146,8 @@ export function decodeEntry(fields: string[]): DecodedEntry | null {
   const f: Record<string, string> = {};
   for (let i = 0; i + 1 < fields.length; i += 2) f[fields[i]!] = fields[i + 1]!;
   try {
+    if (f.k === 'x' && f.d && f.m) return decodeCompactWeb(f.d, f.m);
+    // The one-field-per-value layout of earlier versions: entries appended before an upgrade are still stored.
     if (f.k === 'w' && f.d && f.v && f.s) {
       const row = JSON.parse(f.d) as WebEventRow;
       const visitorId = hexToUInt64(f.v);
@@ -120,4 +177,33 @@ export function decodeEntry(fields: string[]): DecodedEntry | null {
     return null;
   }
   return null;
+}
+
+/** A web entry as ingest-web.lua writes it: the event row, and the visit snapshot as one JSON array of strings. */
+function decodeCompactWeb(d: string, m: string): DecodedEntry | null {
+  const row = JSON.parse(d) as WebEventRow;
+  const v = JSON.parse(m) as string[];
+  if (!Array.isArray(v) || v.length < 17) return null;
+  const visitorId = hexToUInt64(v[0]!);
+  const sessionId = hexToUInt64(v[1]!);
+  const version = Number(v[5]);
+  return {
+    kind: 'web',
+    row: { ...row, visitor_id: visitorId, session_id: sessionId, id_type: v[2] === 'cookieless' ? 'cookieless' : 'cookie',
+      cookieless_reason: v[3] ?? '', new_visitor: v[4] === '1' ? 1 : 0 },
+    visit: {
+      siteId: row.site_id,
+      sessionId,
+      visitorId,
+      start: Number(v[6]),
+      entryPage: v[11] ?? '',
+      attributes: JSON.parse(v[13] || '{}') as SessionAttributes,
+      idType: v[14] || '',
+      cookielessReason: v[15] || '',
+      newVisitor: v[16] === '1' ? 1 : 0,
+      after: { version, end: Number(v[7]), pageviews: Number(v[8]), events: Number(v[9]), engagementMs: Number(v[10]), exitPage: v[12] ?? '' },
+      before: v.length < 22 ? null : { version: version - 1, end: Number(v[17]), pageviews: Number(v[18]), events: Number(v[19]),
+        engagementMs: Number(v[20]), exitPage: v[21] ?? '' },
+    },
+  };
 }

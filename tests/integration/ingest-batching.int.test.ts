@@ -1,0 +1,87 @@
+import assert from 'node:assert/strict';
+import { randomBytes } from 'node:crypto';
+import { after, before, describe, it } from 'node:test';
+import { decodeEntry, keys } from '../../core/ingest-stream.ts';
+import { createLogger } from '../../core/log.ts';
+import { EventDrainer } from '../../worker/drain-events.ts';
+import { startTestPlatform, type TestPlatform } from '../helpers/platform.ts';
+
+/** Evalsha calls Redis has served so far (INFO commandstats). */
+async function evalshaCalls(p: TestPlatform): Promise<number> {
+  const info = await p.services.redis.info('commandstats');
+  return Number(/cmdstat_evalsha:calls=(\d+)/.exec(info)?.[1] ?? 0);
+}
+
+describe('the collector appends events that arrive together in one script call', () => {
+  let p: TestPlatform;
+
+  before(async () => {
+    p = await startTestPlatform({ RATE_LIMIT_PER_MINUTE: '1000000' });
+    await p.registry.addSite({ domain: 'example.com' });
+  });
+  after(() => p.close());
+
+  it('answers each of 600 simultaneous events on its own, stores each once and keeps every visit exact', async () => {
+    const visitors = Array.from({ length: 300 }, () => randomBytes(16).toString('hex'));
+    const callsBefore = await evalshaCalls(p);
+    const send = (cookie: string, page: string) => p.post('/api/event',
+      { n: 'pageview', u: `https://example.com/${page}`, d: 'example.com', p: { t: 'burst' } }, { cookie: `vigil_id=${cookie}` });
+    const first = await Promise.all(visitors.map((v) => send(v, 'a')));
+    const second = await Promise.all(visitors.map((v) => send(v, 'b')));
+    assert.deepEqual([...first, ...second].map((r) => r.status).filter((s) => s !== 202), [], 'every event answered 202');
+    const calls = (await evalshaCalls(p)) - callsBefore;
+    assert.ok(calls >= 3 && calls < 600, `600 events took ${calls} script calls (at most 256 events each, fewer calls than events)`);
+
+    await p.waitForCount("SELECT count() FROM events WHERE props['t'] = 'burst'", 600);
+    const [ev] = await p.rows<{ n: string; ids: string; visitors: string }>(
+      "SELECT count() AS n, uniqExact(event_id) AS ids, uniqExact(visitor_id) AS visitors FROM events WHERE props['t'] = 'burst'");
+    assert.deepEqual([Number(ev!.n), Number(ev!.ids), Number(ev!.visitors)], [600, 600, 300]);
+    // Each visitor: one visit of two pageviews, entering on /a and leaving on /b.
+    const visits = await p.rows<{ entry_page: string; exit_page: string; pageviews: string; n: string }>(
+      `SELECT entry_page, exit_page, pageviews, sum(sign) AS n FROM sessions WHERE site_id = {s:String}
+       GROUP BY session_id, entry_page, exit_page, pageviews, version HAVING n > 0`,
+      { s: (await p.registry.siteForDomain('example.com'))!.siteId });
+    const summary = new Map<string, number>();
+    for (const v of visits) summary.set(`${v.entry_page} ${v.exit_page} ${v.pageviews}`, (summary.get(`${v.entry_page} ${v.exit_page} ${v.pageviews}`) ?? 0) + Number(v.n));
+    assert.deepEqual(Object.fromEntries(summary), { '/a /b 2': 300 });
+  });
+});
+
+describe('entries appended by an earlier version (one stream field per value) are still stored', () => {
+  let p: TestPlatform;
+  const k = keys('vigil:');
+
+  before(async () => {
+    p = await startTestPlatform({}, ['collector', 'dashboard']); // no worker: the entries stay in the stream
+    await p.registry.addSite({ domain: 'example.com' });
+  });
+  after(() => p.close());
+
+  it('decodes the old layout to the same row and visit as the current one, and the worker stores it', async () => {
+    const res = await p.post('/api/event', { n: 'pageview', u: 'https://example.com/old', d: 'example.com', p: { t: 'legacy' } });
+    assert.equal(res.status, 202);
+    const [[id, fields]] = (await p.services.redis.xrange(k.stream, '-', '+')) as [string, string[]][];
+    const current = decodeEntry(fields);
+    assert.ok(current?.kind === 'web' && current.visit);
+    const f = Object.fromEntries(fields.reduce<[string, string][]>((acc, v, i) => (i % 2 ? acc : [...acc, [v, fields[i + 1]!]]), []));
+    const m = JSON.parse(f.m!) as string[];
+    // The layout ingest-web.lua wrote before visit snapshots became one JSON field.
+    const legacy = ['k', 'w', 'd', f.d!, 'v', m[0]!, 's', m[1]!, 't', m[2]!, 'r', m[3]!, 'n', m[4]!, 'sv', m[5]!, 'ss', m[6]!, 'se', m[7]!,
+      'sp', m[8]!, 'sc', m[9]!, 'sg', m[10]!, 'sn', m[11]!, 'sx', m[12]!, 'sa', m[13]!, 'st', m[14]!, 'sr', m[15]!, 'sw', m[16]!];
+    assert.deepEqual(decodeEntry(legacy), current);
+
+    await p.services.redis.multi().xdel(k.stream, id).xadd(k.stream, '*', ...legacy).exec();
+    const drainer = new EventDrainer(p.services.ch, p.services.redis, 'vigil:', createLogger('silent'), { intervalMs: 100, maxRows: 1000, leaseMs: 1000 });
+    await drainer.start();
+    try {
+      await p.waitForCount("SELECT count() FROM events WHERE props['t'] = 'legacy'", 1);
+      await p.waitForCount("SELECT sum(sign) FROM sessions WHERE entry_page = '/old'", 1);
+    } finally {
+      await drainer.stop(1000);
+    }
+    const [row] = await p.rows<{ pathname: string; vid: string; id_type: string }>(
+      "SELECT pathname, lower(hex(visitor_id)) AS vid, id_type FROM events WHERE props['t'] = 'legacy'");
+    assert.equal(row!.pathname, '/old');
+    assert.equal(row!.id_type, current.row.id_type);
+  });
+});
