@@ -60,10 +60,13 @@ describe('entries appended by an earlier version (one stream field per value) ar
   it('decodes the old layout to the same row and visit as the current one, and the worker stores it', async () => {
     const res = await p.post('/api/event', { n: 'pageview', u: 'https://example.com/old', d: 'example.com', p: { t: 'legacy' } });
     assert.equal(res.status, 202);
-    const [[id, fields]] = (await p.services.redis.xrange(k.stream, '-', '+')) as [string, string[]][];
+    const entries = (await p.services.redis.xrange(k.stream, '-', '+')) as [string, string[]][];
+    assert.equal(entries.length, 1);
+    const [id, fields] = entries[0]!;
     const current = decodeEntry(fields);
     assert.ok(current?.kind === 'web' && current.visit);
-    const f = Object.fromEntries(fields.reduce<[string, string][]>((acc, v, i) => (i % 2 ? acc : [...acc, [v, fields[i + 1]!]]), []));
+    const f: Record<string, string> = {};
+    for (let i = 0; i + 1 < fields.length; i += 2) f[fields[i]!] = fields[i + 1]!;
     const m = JSON.parse(f.m!) as string[];
     // The layout ingest-web.lua wrote before visit snapshots became one JSON field.
     const legacy = ['k', 'w', 'd', f.d!, 'v', m[0]!, 's', m[1]!, 't', m[2]!, 'r', m[3]!, 'n', m[4]!, 'sv', m[5]!, 'ss', m[6]!, 'se', m[7]!,
