@@ -11,6 +11,8 @@ const RETAINED_TABLES = [
   { table: 'product_events', expr: 'toDateTime(timestamp)' },
   { table: 'ingest_drops', expr: 'day' },
   { table: 'sessions', expr: 'toDateTime(start)' },
+  { table: 'visit_rollup', expr: 'bucket' },
+  { table: 'event_rollup', expr: 'bucket' },
 ] as const;
 
 export interface Migration { version: number; name: string; statements: string[] }

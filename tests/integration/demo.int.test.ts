@@ -168,6 +168,12 @@ describe('demo data: a site and two products with months of synthetic traffic', 
     assert.equal(events, again.events);
     assert.ok(events! < before * 1.3, `after a second run: ${events} events (first run ${before})`);
     assert.equal(visits, sessionRows);
+    // The rollups were cleared with the rows, then refilled by their views: the same totals, not twice them.
+    const [rolledVisits, rolledEvents, events2] = await one(`SELECT
+      (SELECT sum(visits) FROM visit_rollup WHERE site_id = {s:String} AND span = 'day' AND dim = 'visitor_type'),
+      (SELECT sum(events) FROM event_rollup WHERE site_id = {s:String} AND span = 'hour'),
+      (SELECT count() FROM events WHERE site_id = {s:String} AND name != 'engagement')`, site());
+    assert.deepEqual([rolledVisits, rolledEvents], [visits, events2]);
     assert.equal((await registry.listSites()).filter((s) => s.domain === 'demo.vigil.example').length, 1);
     assert.equal((await new FeatureCatalog(ch).list(again.products[0]!.productId)).length, 8, 'no duplicate features');
   });

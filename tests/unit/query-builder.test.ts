@@ -6,8 +6,13 @@ import { parseQueryRequest, withRange } from '../../dashboard/api/query/request.
 import { retentionQuery } from '../../dashboard/api/query/retention.ts';
 import { QUERY_SETTINGS } from '../../dashboard/api/query/sql.ts';
 import { buildWebQuery } from '../../dashboard/api/query/web-query.ts';
+import { WEB_DIMENSIONS, type DimensionDef } from '../../dashboard/api/query/dimensions.ts';
+import { ROLLUP_VISITORS } from '../../dashboard/api/query/metrics.ts';
+import { readFileSync } from 'node:fs';
 
 const range = dayRange('2026-03-23', '2026-03-29', 'Europe/Berlin');
+/** Local midnights at half past a UTC hour: never a rollup, so these tests see the raw plan. */
+const kolkata = dayRange('2026-03-23', '2026-03-29', 'Asia/Kolkata');
 const INJECTION = "x' OR 1=1 --";
 
 function web(body: Record<string, unknown>, r = range) {
@@ -59,7 +64,7 @@ describe('query builder: values stay out of the SQL', () => {
 
 describe('query builder: choosing the rows that answer', () => {
   it('answers visit figures from sessions with signed sums, without FINAL', () => {
-    const q = web({ metrics: ['visits', 'bounce_rate', 'visit_duration'], dimensions: ['visit:country'] });
+    const q = web({ metrics: ['visits', 'bounce_rate', 'visit_duration'], dimensions: ['visit:country'] }, kolkata);
     assert.equal(q.name, 'web:sessions');
     assert.match(q.sql, /sum\(sign \* is_bounce\)/);
     assert.ok(!/FINAL/.test(q.sql));
@@ -67,7 +72,7 @@ describe('query builder: choosing the rows that answer', () => {
   });
 
   it('answers page breakdowns from events, without engagement pings', () => {
-    const q = web({ metrics: ['visitors', 'pageviews'], dimensions: ['event:page'] });
+    const q = web({ metrics: ['visitors', 'pageviews'], dimensions: ['event:page'] }, kolkata);
     assert.equal(q.name, 'web:events');
     assert.match(q.sql, /name != 'engagement'/);
     assert.ok(!/FROM sessions/.test(q.sql));
@@ -88,9 +93,55 @@ describe('query builder: choosing the rows that answer', () => {
   });
 
   it('uses uniq for visitors, never uniqExact', () => {
-    const q = web({ metrics: ['visitors', 'new_visitors', 'percentage'], dimensions: ['visit:browser'] });
+    const q = web({ metrics: ['visitors', 'new_visitors', 'percentage'], dimensions: ['visit:browser'] }, kolkata);
     assert.match(q.sql, /uniq\(visitor_id\)/);
     assert.ok(!/uniqExact/.test(q.sql));
+  });
+});
+
+describe('query builder: rollups where they answer (rollups.ts)', () => {
+  const table = (body: Record<string, unknown>, r = range) => web(body, r).name;
+
+  it('reads visit and event rollups for ranges of whole UTC hours in a whole-hour zone', () => {
+    assert.equal(table({ metrics: ['visitors', 'visits', 'bounce_rate'], dimensions: ['visit:country'] }), 'web:visit_rollup');
+    assert.equal(table({ metrics: ['visitors', 'new_visitors', 'returning_visitors', 'visits_per_visitor'] }), 'web:visit_rollup');
+    assert.equal(table({ metrics: ['visitors', 'pageviews'], dimensions: ['time:hour'] }), 'web:visit_rollup');
+    assert.equal(table({ metrics: ['visitors', 'pageviews'], dimensions: ['event:page'] }), 'web:event_rollup');
+    assert.equal(table({ metrics: ['visitors', 'events'], dimensions: ['event:name'], filters: [['contains', 'event:page', ['/pricing']]] }), 'web:event_rollup');
+    assert.equal(table({ metrics: ['visits'], dimensions: ['visit:exit_page'] }), 'web:visit_rollup');
+  });
+
+  it('reads raw rows for what the rollups do not hold', () => {
+    assert.equal(table({ metrics: ['visitors'], dimensions: ['visit:country'] }, kolkata), 'web:sessions');
+    assert.equal(table({ metrics: ['visitors'], filters: [['is', 'visit:country', ['DE']]] }), 'web:sessions');
+    assert.equal(table({ metrics: ['visitors'], dimensions: ['visit:exit_page'] }), 'web:sessions');
+    assert.equal(table({ metrics: ['new_visitors'], dimensions: ['visit:country'] }), 'web:sessions');
+    assert.equal(table({ metrics: ['visitors'], dimensions: ['visit:country', 'visit:browser'] }), 'web:sessions');
+    assert.equal(table({ metrics: ['visitors'], dimensions: ['visit:utm_term'] }), 'web:sessions');
+    assert.equal(table({ metrics: ['visits'], dimensions: ['event:page'] }), 'web:events');
+    assert.equal(table({ metrics: ['visitors'], dimensions: ['event:props:plan'] }), 'web:events');
+    assert.equal(table({ metrics: ['pageviews'], dimensions: ['event:page'], filters: [['is', 'visit:country', ['DE']]] }), 'web:events');
+    assert.equal(table({ metrics: ['visitors'], dimensions: ['visitor:frequency'] }), 'web:visitors');
+    assert.equal(table({ metrics: ['visitors'] }, realtimeRange(Date.now(), 'UTC')), 'web:events');
+    assert.equal(buildWebQuery('s_site', range, { metrics: ['visitors'], dimensions: [], filters: [], orderBy: [], limit: 1, offset: 0, rollups: false }).name, 'web:sessions');
+  });
+
+  it('reads whole UTC days from day rows and the hours at both ends from hour rows', () => {
+    const q = web({ metrics: ['visitors'] });
+    assert.deepEqual([q.params.from, q.params.rd0, q.params.rd1, q.params.to],
+      ['2026-03-22 23:00:00.000', '2026-03-23 00:00:00.000', '2026-03-29 00:00:00.000', '2026-03-29 22:00:00.000']);
+    assert.match(q.sql, /span = 'day' AND bucket >= \{rd0:DateTime64\(3\)\}/);
+    assert.match(web({ metrics: ['visitors'], dimensions: ['time:day'] }).sql, /span = 'hour' AND bucket >= \{from:DateTime64\(3\)\}/);
+  });
+
+  it('keeps in the rollup view the same expression as the dimension catalog, for every kept visit dimension', () => {
+    const migration = readFileSync(new URL('../../core/migrations/008_rollups.sql', import.meta.url), 'utf8').replace(/\s+/g, ' ');
+    const kept = Object.values(WEB_DIMENSIONS).filter((d: DimensionDef) => d.level === 'visit' && d.rollup);
+    assert.equal(kept.length, 15);
+    // The two views and the backfill each list them (DDL cannot share text): every copy must match.
+    for (const d of kept as DimensionDef[]) assert.equal(migration.split(`('${d.rollup}', ${d.sql})`).length - 1, 3, d.rollup);
+    assert.match(migration, /AggregateFunction\(uniqCombined\(12\), UInt64\)/);
+    assert.ok(ROLLUP_VISITORS.startsWith('uniqCombinedMerge(12)('), 'the engine merges the sketch the tables hold');
   });
 });
 

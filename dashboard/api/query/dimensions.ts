@@ -23,35 +23,42 @@ export interface DimensionDef {
   hint?: string;
   /** Not usable in filters (with the reason). */
   noFilter?: string;
+  /**
+   * Kept in the rollups (core/migrations/008_rollups.sql, see rollups.ts): for a visit dimension its key in
+   * visit_rollup.dim (the view stores `sql` under it), for an event dimension its column in event_rollup.
+   */
+  rollup?: string;
 }
 
 const visit = (sql: string, extra: Partial<DimensionDef> = {}): DimensionDef => ({ level: 'visit', sql, ...extra });
-const event = (sql: string, hint: string): DimensionDef => ({ level: 'event', sql, hint });
+const event = (sql: string, hint: string, rollup?: string): DimensionDef => ({ level: 'event', sql, hint, ...(rollup ? { rollup } : {}) });
+/** A visit dimension kept in visit_rollup under `key`. */
+const rolled = (key: string, sql: string, extra: Partial<DimensionDef> = {}): DimensionDef => visit(sql, { ...extra, rollup: key });
 
 export const WEB_DIMENSIONS = {
-  'event:page': event('pathname', 'use visit:entry_page or visit:exit_page'),
+  'event:page': event('pathname', 'use visit:entry_page or visit:exit_page', 'pathname'),
   'event:hostname': event('hostname', 'use a visit:* dimension'),
-  'event:name': event('name', 'use a visit:* dimension'),
-  'visit:entry_page': visit('entry_page'),
-  'visit:exit_page': visit('exit_page', { mutable: true }),
-  'visit:source': visit("if(referrer_source = '', 'Direct / None', referrer_source)"),
+  'event:name': event('name', 'use a visit:* dimension', 'name'),
+  'visit:entry_page': rolled('entry_page', 'entry_page'),
+  'visit:exit_page': rolled('exit_page', 'exit_page', { mutable: true }),
+  'visit:source': rolled('source', "if(referrer_source = '', 'Direct / None', referrer_source)"),
   'visit:referrer': visit("if(referrer = '', 'Direct / None', referrer)"),
-  'visit:channel': visit('channel'),
-  'visit:utm_source': visit('utm_source'),
-  'visit:utm_medium': visit('utm_medium'),
-  'visit:utm_campaign': visit('utm_campaign'),
+  'visit:channel': rolled('channel', 'channel'),
+  'visit:utm_source': rolled('utm_source', 'utm_source'),
+  'visit:utm_medium': rolled('utm_medium', 'utm_medium'),
+  'visit:utm_campaign': rolled('utm_campaign', 'utm_campaign'),
   'visit:utm_term': visit('utm_term'),
   'visit:utm_content': visit('utm_content'),
-  'visit:country': visit('country_code'),
-  'visit:region': visit('region'),
-  'visit:city': visit('city'),
-  'visit:browser': visit('browser'),
+  'visit:country': rolled('country', 'country_code'),
+  'visit:region': rolled('region', 'region'),
+  'visit:city': rolled('city', 'city'),
+  'visit:browser': rolled('browser', 'browser'),
   'visit:browser_version': visit('browser_version'),
-  'visit:os': visit('os'),
+  'visit:os': rolled('os', 'os'),
   'visit:os_version': visit('os_version'),
-  'visit:device': visit('device_type'),
-  'visit:screen': visit('screen_size'),
-  'visit:visitor_type': visit("multiIf(id_type != 'cookie', 'cookieless', new_visitor = 1, 'new', 'returning')"),
+  'visit:device': rolled('device', 'device_type'),
+  'visit:screen': rolled('screen', 'screen_size'),
+  'visit:visitor_type': rolled('visitor_type', "multiIf(id_type != 'cookie', 'cookieless', new_visitor = 1, 'new', 'returning')"),
   // Visits of each cookie visitor in the range, in buckets; computed over a per-visitor roll-up (see sources.ts).
   'visitor:frequency': { level: 'visitor', sql: "multiIf(visits = 1, '1', visits = 2, '2', visits <= 5, '3-5', visits <= 10, '6-10', '11+')",
     sortSql: 'min(visits)', noFilter: 'visitor:frequency cannot be filtered' },

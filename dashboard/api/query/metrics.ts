@@ -11,11 +11,18 @@ import { invalid, show } from './errors.ts';
  * - a bounce is a visit with one pageview and no custom event.
  */
 export type WebSource = 'sessions' | 'events' | 'visitors';
+/** The tables an aggregation can read: a source's raw rows, or the rollup that stands in for it (rollups.ts). */
+export type WebTable = WebSource | 'visit_rollup' | 'event_rollup';
 
 export interface WebMetricDef {
   sessions?: string;
   events?: string;
   visitors?: string;
+  /** Over visit_rollup / event_rollup rows (core/migrations/008_rollups.sql); absent: only raw rows answer it. */
+  visit_rollup?: string;
+  event_rollup?: string;
+  /** Its visit_rollup form reads the visitor_type rows (`value` is the visitor type): no other visit dimension. */
+  byVisitorType?: true;
   /** Needs a second aggregation to divide by (see web-query.ts). */
   ratio?: 'percentage' | 'conversion_rate';
   /** Change in a comparison is a difference in points, not a relative change. */
@@ -31,18 +38,29 @@ export interface WebMetricDef {
 
 /** Distinct visitors everywhere: uniq is exact up to 65,536 values and within about 1% beyond. */
 export const UNIQ_VISITORS = 'uniq(visitor_id)';
+/** Distinct visitors over rollup rows: a merge of their sketches (error measured in BENCHMARKS.md section 3). */
+export const ROLLUP_VISITORS = 'uniqCombinedMerge(12)(visitors)';
+const rollupVisitorsIf = (cond: string) => `uniqCombinedMergeIf(12)(visitors, ${cond})`;
+const COOKIE = "value != 'cookieless'";
 
 export const WEB_METRICS = {
-  visitors: { sessions: UNIQ_VISITORS, events: UNIQ_VISITORS, visitors: 'count()' },
-  visits: { sessions: 'sum(sign)', events: 'uniq(session_id)', visitors: 'sum(visits)', additive: true },
-  pageviews: { sessions: 'sum(sign * pageviews)', events: "countIf(name = 'pageview')", eventCount: true, additive: true },
-  events: { sessions: 'sum(sign * (pageviews + events))', events: 'count()', eventCount: true, additive: true },
-  views_per_visit: { sessions: 'round(sum(sign * pageviews) / greatest(sum(sign), 1), 2)', additive: true },
-  bounce_rate: { sessions: 'round(100 * sum(sign * is_bounce) / greatest(sum(sign), 1), 1)', points: true, additive: true },
-  visit_duration: { sessions: 'round(sum(sign * duration_ms) / greatest(sum(sign), 1) / 1000)', additive: true },
-  new_visitors: { sessions: "uniqIf(visitor_id, id_type = 'cookie' AND new_visitor = 1)" },
-  returning_visitors: { sessions: "greatest(uniqIf(visitor_id, id_type = 'cookie') - uniqIf(visitor_id, id_type = 'cookie' AND new_visitor = 1), 0)" },
-  visits_per_visitor: { sessions: "round(sumIf(sign, id_type = 'cookie') / greatest(uniqIf(visitor_id, id_type = 'cookie'), 1), 2)" },
+  visitors: { sessions: UNIQ_VISITORS, events: UNIQ_VISITORS, visitors: 'count()', visit_rollup: ROLLUP_VISITORS, event_rollup: ROLLUP_VISITORS },
+  visits: { sessions: 'sum(sign)', events: 'uniq(session_id)', visitors: 'sum(visits)', visit_rollup: 'sum(visits)', additive: true },
+  pageviews: { sessions: 'sum(sign * pageviews)', events: "countIf(name = 'pageview')", eventCount: true, additive: true,
+    visit_rollup: 'sum(pageviews)', event_rollup: "sumIf(events, name = 'pageview')" },
+  events: { sessions: 'sum(sign * (pageviews + events))', events: 'count()', eventCount: true, additive: true,
+    visit_rollup: 'sum(pageviews) + sum(custom_events)', event_rollup: 'sum(events)' },
+  views_per_visit: { sessions: 'round(sum(sign * pageviews) / greatest(sum(sign), 1), 2)', additive: true,
+    visit_rollup: 'round(sum(pageviews) / greatest(sum(visits), 1), 2)' },
+  bounce_rate: { sessions: 'round(100 * sum(sign * is_bounce) / greatest(sum(sign), 1), 1)', points: true, additive: true,
+    visit_rollup: 'round(100 * sum(bounces) / greatest(sum(visits), 1), 1)' },
+  visit_duration: { sessions: 'round(sum(sign * duration_ms) / greatest(sum(sign), 1) / 1000)', additive: true,
+    visit_rollup: 'round(sum(duration_ms) / greatest(sum(visits), 1) / 1000)' },
+  new_visitors: { sessions: "uniqIf(visitor_id, id_type = 'cookie' AND new_visitor = 1)", visit_rollup: rollupVisitorsIf("value = 'new'"), byVisitorType: true },
+  returning_visitors: { sessions: "greatest(uniqIf(visitor_id, id_type = 'cookie') - uniqIf(visitor_id, id_type = 'cookie' AND new_visitor = 1), 0)",
+    visit_rollup: `greatest(${rollupVisitorsIf(COOKIE)} - ${rollupVisitorsIf("value = 'new'")}, 0)`, byVisitorType: true },
+  visits_per_visitor: { sessions: "round(sumIf(sign, id_type = 'cookie') / greatest(uniqIf(visitor_id, id_type = 'cookie'), 1), 2)",
+    visit_rollup: `round(sumIf(visits, ${COOKIE}) / greatest(${rollupVisitorsIf(COOKIE)}, 1), 2)`, byVisitorType: true },
   conversion_rate: { ratio: 'conversion_rate', points: true },
   percentage: { ratio: 'percentage', points: true },
 } as const satisfies Record<string, WebMetricDef>;

@@ -10,7 +10,8 @@ import { withRange } from './request.ts';
 /**
  * The site view: every panel is one engine query (the same engine as POST /api/v1/query), listed in PANELS. The
  * queries are independent and run through a small pool, so a ClickHouse server runs them side by side (the embedded
- * engine runs them one after another); the panels that read the same visits share one scan (batch.ts).
+ * engine runs them one after another); the panels that read the same visits share one scan (batch.ts), and the
+ * engine's planner answers each from the rollups where it can (rollups.ts).
  */
 export interface OverviewOptions {
   dateRange: unknown;
@@ -22,6 +23,8 @@ export interface OverviewOptions {
   limit?: number;
   now?: number;
   concurrency?: number;
+  /** false: every panel from raw rows (rollups.ts), to compare. */
+  rollups?: boolean;
 }
 
 interface Panel { metrics: string[]; dimensions: string[]; filters?: unknown[]; orderBy?: [string, 'asc' | 'desc'][] }
@@ -75,11 +78,12 @@ export async function siteOverview(ch: ClickHouseClient, site: Site, opts: Overv
   const comparison = opts.comparison ? comparisonRange(range, opts.comparison, today({ tz: site.timezone, now, ...(opts.date ? { date: opts.date } : {}) })) : null;
   const limit = opts.limit ?? 10;
   const time = withRange(dims(['time']), range);
+  const rollups = opts.rollups === false ? { rollups: false } : {};
   const queries: EngineQuery[] = [
-    { range, comparison, metrics: HEADLINE, dimensions: [], filters },
-    { range, comparison, metrics: SERIES, dimensions: time, filters },
+    { range, comparison, metrics: HEADLINE, dimensions: [], filters, ...rollups },
+    { range, comparison, metrics: SERIES, dimensions: time, filters, ...rollups },
     ...Object.values(PANELS).map((p: Panel) => ({ range, metrics: p.metrics, dimensions: dims(p.dimensions), limit,
-      filters: [...filters, ...parseFilters(p.filters ?? [], 'web')], orderBy: p.orderBy ?? [] })),
+      filters: [...filters, ...parseFilters(p.filters ?? [], 'web')], orderBy: p.orderBy ?? [], ...rollups })),
   ];
   const [headline, series, ...panels] = await runBatched(ch, scope, queries, opts.concurrency ?? 4);
 

@@ -4,11 +4,16 @@ import { timeBucketSql, type TimeRange } from './date-range.ts';
 import { isTime, type DimRef } from './dimensions.ts';
 import { invalid } from './errors.ts';
 import { compileFilters, leaves, withoutTopLevel, type Filter } from './filters.ts';
-import { UNIQ_VISITORS, webMetric, type WebSource } from './metrics.ts';
+import { webMetric, type WebSource, type WebTable } from './metrics.ts';
+import { rollupWhere, rollupWindow, tableFor, visitRollupKey, type RollupWindow } from './rollups.ts';
 import { EVENTS_WHERE, dimensionSql, eventInVisit, eventTarget, sessionsRelation, visitHasEvent, visitTarget } from './sources.ts';
 import { Params, type Compiled } from './sql.ts';
 
-export interface WebSpec extends Spec { filters: Filter[] }
+export interface WebSpec extends Spec {
+  filters: Filter[];
+  /** Let the planner read rollups where they answer (default); false reads raw rows only (tests, comparisons). */
+  rollups?: boolean;
+}
 
 /**
  * Plans a web query. Which rows answer it:
@@ -16,6 +21,7 @@ export interface WebSpec extends Spec { filters: Filter[] }
  * - visitor:frequency: a per-visitor roll-up of visits;
  * - otherwise visits (sessions), except pageviews/events under an event filter, which count the matching events and
  *   so come from events, joined to the visit figures on the dimensions.
+ * Each aggregation then reads the rollup of its rows where one answers it (rollups.ts), else the rows themselves.
  * conversion_rate divides by the visitors the non-goal filters keep; percentage by all visitors of the query.
  */
 export function buildWebQuery(siteId: string, range: TimeRange, spec: WebSpec): Compiled {
@@ -31,29 +37,30 @@ export function buildWebQuery(siteId: string, range: TimeRange, spec: WebSpec): 
   const collapsed = mutable && !spec.metrics.every((m) => webMetric(m).additive);
   let primary: WebSource = freq ? 'visitors' : eventDims.length || range.realtime ? 'events' : 'sessions';
   const eventFilter = leaves(spec.filters).some((l) => l.dim.def.level === 'event');
-  const ctx: Ctx = { params, collapsed, mutable };
+  const ctx: Ctx = { params, collapsed, mutable, window: spec.rollups === false ? null : rollupWindow(range) };
 
-  const cols: Record<WebSource, string[]> = { sessions: [], events: [], visitors: [] };
+  const cols: Record<WebSource, Col[]> = { sessions: [], events: [], visitors: [] };
   const metricSql = spec.metrics.map((m, i) => {
     const def = webMetric(m);
     if (def.ratio === 'percentage') return 'round(100 * h_v / greatest(h_t, 1), 1)';
     if (def.ratio === 'conversion_rate') return 'round(100 * h_v / greatest(h_c, 1), 2)';
     const source: WebSource = primary === 'sessions' && def.eventCount && eventFilter ? 'events' : primary;
-    const sql = def[source];
-    if (!sql) throw invalid(`metrics[${i}]`, refusal(m, source, eventDims[0], range));
-    cols[source].push(`${sql} AS m${i}`);
+    if (!def[source]) throw invalid(`metrics[${i}]`, refusal(m, source, eventDims[0], range));
+    cols[source].push({ metric: m, alias: `m${i}` });
     return `m${i}`;
   });
   // Only matching-event counts asked for (pageviews of /pricing): events alone answer.
   if (primary === 'sessions' && cols.sessions.length === 0 && cols.events.length) primary = 'events';
   const ratios = new Set(spec.metrics.map((m) => webMetric(m).ratio).filter(Boolean));
-  if (ratios.size) cols[primary].push(`${primary === 'visitors' ? 'count()' : UNIQ_VISITORS} AS h_v`);
+  if (ratios.size) cols[primary].push({ metric: 'visitors', alias: 'h_v' });
 
   const sortAliases = new Map<number, string>();
-  if (freq?.def.sortSql) { cols.visitors.push(`${freq.def.sortSql} AS s0`); sortAliases.set(0, 's0'); }
+  const extra: string[] = [];
+  if (freq?.def.sortSql) { extra.push(`${freq.def.sortSql} AS s0`); sortAliases.set(0, 's0'); }
   const all = dims.map((_, i) => `d${i}`);
-  const parts: Part[] = [{ sql: part(ctx, primary, dims, spec.filters, cols[primary]), dims: all, join: 'base' }];
-  if (primary === 'sessions' && cols.events.length) parts.push({ sql: part(ctx, 'events', dims, spec.filters, cols.events), dims: all, join: 'full' });
+  const base = part(ctx, primary, dims, spec.filters, cols[primary], undefined, extra);
+  const parts: Part[] = [{ sql: base.sql, dims: all, join: 'base' }];
+  if (primary === 'sessions' && cols.events.length) parts.push({ sql: part(ctx, 'events', dims, spec.filters, cols.events).sql, dims: all, join: 'full' });
   if (ratios.has('conversion_rate')) {
     const i = spec.metrics.indexOf('conversion_rate');
     if (primary === 'visitors') throw invalid(`metrics[${i}]`, 'conversion_rate cannot be combined with visitor:frequency');
@@ -62,14 +69,16 @@ export function buildWebQuery(siteId: string, range: TimeRange, spec: WebSpec): 
       throw invalid(`metrics[${i}]`, 'conversion_rate needs a goal: an event:name or event:page filter, or an event:* dimension');
     }
     const byVisit = dims.map((d, k) => ({ d, k })).filter(({ d }) => d.def.level !== 'event');
-    parts.push({ sql: part(ctx, 'sessions', byVisit.map((x) => x.d), rest, [`${UNIQ_VISITORS} AS h_c`], byVisit.map((x) => x.k)),
+    parts.push({ sql: part(ctx, 'sessions', byVisit.map((x) => x.d), rest, [{ metric: 'visitors', alias: 'h_c' }], byVisit.map((x) => x.k)).sql,
       dims: byVisit.map((x) => `d${x.k}`), join: 'left' });
   }
-  if (ratios.has('percentage')) parts.push({ sql: part(ctx, primary, [], spec.filters, [`${primary === 'visitors' ? 'count()' : UNIQ_VISITORS} AS h_t`]), dims: [], join: 'left' });
-  return { name: `web:${primary}`, sql: assemble(parts, spec, metricSql, sortAliases), params: params.values };
+  if (ratios.has('percentage')) parts.push({ sql: part(ctx, primary, [], spec.filters, [{ metric: 'visitors', alias: 'h_t' }]).sql, dims: [], join: 'left' });
+  return { name: `web:${base.table}`, sql: assemble(parts, spec, metricSql, sortAliases), params: params.values };
 }
 
-interface Ctx { params: Params; collapsed: boolean; mutable: boolean }
+interface Ctx { params: Params; collapsed: boolean; mutable: boolean; window: RollupWindow | null }
+/** A metric of an aggregation and the alias it answers under. */
+interface Col { metric: string; alias: string }
 
 function refusal(metric: string, source: WebSource, eventDim: DimRef | undefined, range: TimeRange): string {
   if (source === 'visitors') return `${metric} cannot be combined with visitor:frequency; use visitors, visits or percentage`;
@@ -79,13 +88,24 @@ function refusal(metric: string, source: WebSource, eventDim: DimRef | undefined
 }
 
 /**
- * One aggregation over `source`, grouped by `dims` (aliased d<k>, k from `keys` or their position), with `cols`.
- * Filters on the other level become visit membership tests (see filters.ts).
+ * One aggregation over `source` (or the rollup the planner picks for it), grouped by `dims` (aliased d<k>, k from
+ * `keys` or their position), with the metrics `cols` and raw `extra` columns. Filters on the other level become visit
+ * membership tests (see filters.ts).
  */
-function part(ctx: Ctx, source: WebSource, dims: DimRef[], filters: Filter[], cols: string[], keys = dims.map((_, i) => i)): string {
+function part(ctx: Ctx, source: WebSource, dims: DimRef[], filters: Filter[], cols: Col[], keys = dims.map((_, i) => i),
+  extra: string[] = []): { sql: string; table: WebTable } {
   const { params, collapsed, mutable } = ctx;
+  const table = tableFor({ source, dims, filters, metrics: cols.map((c) => c.metric) }, ctx.window);
+  const metrics = [...cols.map((c) => `${webMetric(c.metric)[table]!} AS ${c.alias}`), ...extra];
   const alias = (i: number) => `d${keys[i]}`;
   const groupBy = dims.length ? `\n  GROUP BY ${dims.map((_, i) => alias(i)).join(', ')}` : '';
+  const done = (sql: string) => ({ sql, table });
+  if (table === 'visit_rollup' || table === 'event_rollup') {
+    const hours = dims.some(isTime);
+    const select = dims.map((d, i) => `${isTime(d) ? timeBucketSql(d.granularity!, 'bucket') : table === 'visit_rollup' ? 'value' : dimensionSql(d, params)} AS ${alias(i)}`);
+    const where = table === 'visit_rollup' ? `dim = ${params.add(visitRollupKey(dims), 'String')}` : compileFilters(filters, { params, home: eventTarget(params) });
+    return done(`SELECT ${[...select, ...metrics].join(', ')}\n  FROM ${table}\n  WHERE ${rollupWhere(params, ctx.window!, hours)} AND ${where}${groupBy}`);
+  }
   if (source === 'events') {
     const visitDims = dims.map((d, i) => ({ d, i })).filter(({ d }) => d.def.level === 'visit');
     const select = dims.map((d, i) => `${isTime(d) ? timeBucketSql(d.granularity!, 'timestamp')
@@ -95,15 +115,15 @@ function part(ctx: Ctx, source: WebSource, dims: DimRef[], filters: Filter[], co
     const join = visitDims.length ? `\n  INNER JOIN (SELECT DISTINCT session_id, ${visitDims.map(({ d, i }) => `${d.def.sql} AS v${keys[i]}`).join(', ')}
     FROM ${rel.from} WHERE ${rel.where}) AS sv USING (session_id)` : '';
     const where = compileFilters(filters, { params, home: eventTarget(params), other: visitTarget(params), member: eventInVisit(mutable) });
-    return `SELECT ${[...select, ...cols].join(', ')}\n  FROM events${join}\n  WHERE ${EVENTS_WHERE} AND ${where}${groupBy}`;
+    return done(`SELECT ${[...select, ...metrics].join(', ')}\n  FROM events${join}\n  WHERE ${EVENTS_WHERE} AND ${where}${groupBy}`);
   }
   const rel = sessionsRelation(collapsed);
   const where = compileFilters(filters, { params, home: visitTarget(params), other: eventTarget(params), member: visitHasEvent });
   if (source === 'visitors') {
     const select = dims.map((d, i) => `${d.def.sql} AS ${alias(i)}`);
-    return `SELECT ${[...select, ...cols].join(', ')}\n  FROM (SELECT visitor_id, sum(sign) AS visits FROM ${rel.from}
-    WHERE ${rel.where} AND id_type = 'cookie' AND ${where} GROUP BY visitor_id HAVING visits > 0)${groupBy}`;
+    return done(`SELECT ${[...select, ...metrics].join(', ')}\n  FROM (SELECT visitor_id, sum(sign) AS visits FROM ${rel.from}
+    WHERE ${rel.where} AND id_type = 'cookie' AND ${where} GROUP BY visitor_id HAVING visits > 0)${groupBy}`);
   }
   const select = dims.map((d, i) => `${isTime(d) ? timeBucketSql(d.granularity!, 'start') : dimensionSql(d, params)} AS ${alias(i)}`);
-  return `SELECT ${[...select, ...cols].join(', ')}\n  FROM ${rel.from}\n  WHERE ${rel.where} AND ${where}${groupBy}`;
+  return done(`SELECT ${[...select, ...metrics].join(', ')}\n  FROM ${rel.from}\n  WHERE ${rel.where} AND ${where}${groupBy}`);
 }

@@ -1,0 +1,132 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import { insertRows, type ClickHouseClient } from '../../core/clickhouse.ts';
+import { toChTime, type SessionRow } from '../../core/event.ts';
+import { resolveDateRange } from '../../dashboard/api/query/date-range.ts';
+import { resolveDimension } from '../../dashboard/api/query/dimensions.ts';
+import { runEngine } from '../../dashboard/api/query/execute.ts';
+import { siteOverview } from '../../dashboard/api/query/overview.ts';
+import { FIXTURE_NOW, startQueryFixture, type LoadedFixture } from '../fixtures/query-fixture.ts';
+import type { TestPlatform } from '../helpers/platform.ts';
+
+/**
+ * The rollups (core/migrations/008_rollups.sql) on the query fixture, loaded through the real ingest path, so the
+ * views saw the worker's batches with their +1/-1 visit rows. Every answer from the rollups must equal the raw one
+ * (the fixture's sets are small, so even distinct visitors are exact), and what they cannot answer must go raw.
+ */
+describe('rollups: the site overview from pre-aggregated rows', () => {
+  let p: TestPlatform;
+  let fx: LoadedFixture;
+  let ch: ClickHouseClient;
+  const statements: string[] = [];
+  const week = ['2026-03-23', '2026-03-29'];
+  const rollupReads = () => statements.filter((s) => /FROM (visit|event)_rollup/.test(s));
+  const rawReads = () => statements.filter((s) => /FROM (sessions|events)\b/.test(s));
+
+  before(async () => {
+    ({ p, fx } = await startQueryFixture());
+    const real = p.services.ch;
+    ch = new Proxy(real, {
+      get(target, prop, receiver) {
+        if (prop === 'query') return (params: { query: string }) => { statements.push(params.query); return target.query(params as never); };
+        const v = Reflect.get(target, prop, receiver);
+        return typeof v === 'function' ? v.bind(target) : v;
+      },
+    });
+  });
+  after(async () => { await p?.close(); });
+
+  it('answers every panel but visit frequency from the rollups, equal to the raw answer', async () => {
+    statements.length = 0;
+    const rolled = await siteOverview(ch, fx.site, { dateRange: week, comparison: 'previous_period', now: FIXTURE_NOW });
+    // headline and series (each with its comparison), the 15 visit panels in one statement, pages, goals.
+    assert.equal(rollupReads().length, 7, rollupReads().join('\n\n'));
+    assert.equal(rawReads().length, 1, 'only visit frequency reads sessions');
+    assert.match(rawReads()[0]!, /GROUP BY visitor_id/);
+    const raw = await siteOverview(ch, fx.site, { dateRange: week, comparison: 'previous_period', now: FIXTURE_NOW, rollups: false });
+    assert.deepEqual(rolled, raw);
+    assert.equal(rolled.headline.visitors!.value, 4, 'the hand-computed figure (query-overview test)');
+  });
+
+  it('gives hourly series across both DST changes and monthly ones as raw rows do', async () => {
+    const site = { kind: 'site' as const, site: fx.site };
+    for (const [days, dim] of [[['2026-10-25', '2026-10-25'], 'time:hour'], [['2026-03-29', '2026-03-29'], 'time:hour'], [['2026-03-01', '2026-10-31'], 'time:month'],
+      [['2026-03-16', '2026-03-29'], 'time:week']] as const) {
+      const range = resolveDateRange(days, { tz: fx.site.timezone, now: FIXTURE_NOW });
+      const q = { range, metrics: ['visitors', 'visits', 'pageviews', 'bounce_rate', 'visit_duration'], filters: [],
+        dimensions: [resolveDimension('web', dim, 'dimensions[0]', range.auto)] };
+      statements.length = 0;
+      const rolled = await runEngine(ch, site, q);
+      assert.equal(rollupReads().length, 1, `${dim} ${days}`);
+      assert.deepEqual(rolled, await runEngine(ch, site, { ...q, rollups: false }), `${dim} ${days}`);
+      assert.ok(rolled.results.length > 0);
+    }
+    // 2026-10-25 has 25 hours: the repeated 02:00 holds the visits at 02:30 CEST and 02:30 CET.
+    const autumn = resolveDateRange(['2026-10-25', '2026-10-25'], { tz: fx.site.timezone, now: FIXTURE_NOW });
+    const hours = await runEngine(ch, site, { range: autumn, metrics: ['visits'], filters: [], dimensions: [resolveDimension('web', 'time:hour', 'd', 'hour')] });
+    assert.deepEqual(hours.results.map((r) => [r.dimensions[0], r.metrics[0]]),
+      [['2026-10-25 00:00:00', 1], ['2026-10-25 02:00:00', 2], ['2026-10-25 23:00:00', 1]]);
+  });
+
+  it('falls back to raw rows for a filter, a half-hour time zone, and exit-page visitors', async () => {
+    statements.length = 0;
+    const de = await siteOverview(ch, fx.site, { dateRange: week, filters: [['is', 'visit:country', ['DE']]], now: FIXTURE_NOW });
+    assert.deepEqual(rollupReads(), []);
+    assert.equal(de.headline.visitors!.value, 2);
+
+    // Asia/Kolkata (+05:30): local midnights are not whole UTC hours. In its week, D1 and E (Sunday night in Berlin)
+    // fall on Monday: A1-A3, B1, B2 and C1 remain.
+    const kolkata = { ...fx.site, timezone: 'Asia/Kolkata' };
+    statements.length = 0;
+    const k = await siteOverview(ch, kolkata, { dateRange: week, now: FIXTURE_NOW });
+    assert.deepEqual(rollupReads(), []);
+    assert.deepEqual([k.headline.visitors!.value, k.headline.visits!.value], [3, 6]);
+    assert.deepEqual(k, await siteOverview(ch, kolkata, { dateRange: week, now: FIXTURE_NOW, rollups: false }));
+
+    // Visitors by exit page need each visit's latest row; visits by exit page net out in the rollup.
+    const range = resolveDateRange(week, { tz: fx.site.timezone, now: FIXTURE_NOW });
+    const exit = [resolveDimension('web', 'visit:exit_page', 'd', 'day')];
+    statements.length = 0;
+    const visitors = await runEngine(ch, { kind: 'site', site: fx.site }, { range, metrics: ['visitors'], dimensions: exit, filters: [] });
+    assert.deepEqual(rollupReads(), []);
+    assert.deepEqual(visitors.results.map((r) => [r.dimensions[0], r.metrics[0]]), [['/', 2], ['/docs', 2], ['/pricing', 2], ['/blog', 1]]);
+    const visits = await runEngine(ch, { kind: 'site', site: fx.site }, { range, metrics: ['visits'], dimensions: exit, filters: [] });
+    assert.equal(rollupReads().length, 1);
+    assert.deepEqual(visits.results.map((r) => [r.dimensions[0], r.metrics[0]]), [['/', 2], ['/docs', 2], ['/pricing', 2], ['/blog', 1]]);
+  });
+
+  it('counts a batch the worker retries with the same deduplication token once', async () => {
+    const site = 's_dedup_test';
+    const at = Date.parse('2026-03-24T09:00:00Z');
+    const visit = (sign: 1 | -1, version: number, pageviews: number) => ({ site_id: site, session_id: '77', sign, version, visitor_id: '4242',
+      start: toChTime(at), end: toChTime(at + pageviews * 60_000), duration_ms: (pageviews - 1) * 60_000, pageviews, events: 0, engagement_ms: 0,
+      is_bounce: pageviews === 1 ? 1 : 0, entry_page: '/', exit_page: pageviews === 1 ? '/' : '/next', hostname: 'dedup.test', referrer: '',
+      referrer_source: '', channel: 'direct', utm_source: '', utm_medium: '', utm_campaign: '', utm_term: '', utm_content: '', country_code: 'DE',
+      region: '', city: '', browser: 'Firefox', browser_version: '1', os: 'Linux', os_version: '', device_type: 'desktop', screen_size: 'desktop',
+      id_type: 'cookie', cookieless_reason: '', new_visitor: 1 }) as SessionRow;
+    const event = (n: number) => ({ site_id: site, event_id: `00000000-0000-4000-8000-00000000000${n}`, timestamp: toChTime(at + n * 60_000), name: 'pageview',
+      visitor_id: '4242', session_id: '77', pathname: n === 1 ? '/' : '/next' });
+    const totals = async () => {
+      const [r] = await p.rows<Record<string, string>>(`SELECT
+        (SELECT sum(visits) FROM visit_rollup WHERE site_id = {s:String} AND dim = 'exit_page' AND span = 'hour') AS visits,
+        (SELECT sum(pageviews) FROM visit_rollup WHERE site_id = {s:String} AND dim = 'visitor_type' AND span = 'day') AS pageviews,
+        (SELECT groupArray((value, toInt64(visits))) FROM (SELECT value, sum(visits) AS visits FROM visit_rollup WHERE site_id = {s:String} AND dim = 'exit_page' AND span = 'day' GROUP BY value ORDER BY value)) AS exits,
+        (SELECT sum(events) FROM event_rollup WHERE site_id = {s:String} AND span = 'day') AS events,
+        (SELECT uniqCombinedMerge(12)(visitors) FROM event_rollup WHERE site_id = {s:String} AND span = 'hour') AS visitors`, { s: site });
+      return [Number(r!.visits), Number(r!.pageviews), JSON.stringify(r!.exits), Number(r!.events), Number(r!.visitors)];
+    };
+    // Batch 1: the visit starts. Batch 2: it continues (cancel the old state, add the new one), sent twice.
+    await insertRows(p.services.ch, 'sessions', [visit(1, 1, 1)], 'dedup-batch-1');
+    await insertRows(p.services.ch, 'events', [event(1)], 'dedup-batch-1');
+    for (let attempt = 0; attempt < 2; attempt++) {
+      await insertRows(p.services.ch, 'sessions', [visit(-1, 1, 1), visit(1, 2, 2)], 'dedup-batch-2');
+      await insertRows(p.services.ch, 'events', [event(2)], 'dedup-batch-2');
+    }
+    assert.deepEqual(await totals(), [1, 2, JSON.stringify([['/', 0], ['/next', 1]]), 2, 1]);
+    // The same rows under a new token are a new batch, and count (as in the raw tables).
+    await insertRows(p.services.ch, 'events', [event(2)], 'dedup-batch-3');
+    assert.deepEqual((await totals())[3], 3);
+    const [raw] = await p.rows<{ n: string }>("SELECT count() AS n FROM events WHERE site_id = {s:String}", { s: site });
+    assert.equal(Number(raw!.n), 3);
+  });
+});

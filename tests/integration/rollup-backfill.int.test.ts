@@ -1,0 +1,79 @@
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { exec, insertRows, openClickHouse, queryRows, type ClickHouseClient } from '../../core/clickhouse.ts';
+import { toChTime } from '../../core/event.ts';
+import { loadMigrations, migrate } from '../../core/migrate.ts';
+import type { Site } from '../../core/registry.ts';
+import { siteOverview } from '../../dashboard/api/query/overview.ts';
+
+/**
+ * Migration 008 on a store that already holds visits and events: the rollups it creates start with those rows
+ * (backfill), carry on with new ones (views), and running its statements again does not count anything twice.
+ */
+describe('rollup migration: backfill of existing rows', () => {
+  let ch: ClickHouseClient;
+  const dir = mkdtempSync(join(tmpdir(), 'vigil-backfill-'));
+  const site: Site = { siteId: 's_backfill', domain: 'backfill.test', timezone: 'Europe/Berlin', honorDnt: false, createdAt: '2026-01-01 00:00:00' } as Site;
+  const now = Date.parse('2026-03-30T12:00:00+02:00');
+  const week = ['2026-03-23', '2026-03-29'];
+
+  // Visitor v visits at the given UTC times; each visit is stored as the worker stores it (+1, then -1/+1 per change).
+  let session = 0;
+  function visitRows(visitor: number, at: string, pages: string[], country: string) {
+    const id = String(++session);
+    const start = Date.parse(at);
+    const state = (n: number, sign: 1 | -1) => ({ site_id: site.siteId, session_id: id, sign, version: n, visitor_id: String(visitor),
+      start: toChTime(start), end: toChTime(start + (n - 1) * 60_000), duration_ms: (n - 1) * 60_000, pageviews: n, events: 0, is_bounce: n === 1 ? 1 : 0,
+      entry_page: pages[0], exit_page: pages[n - 1], country_code: country, browser: 'Firefox', device_type: 'desktop', channel: 'direct',
+      id_type: 'cookie', new_visitor: visitor % 2 });
+    const sessions = pages.flatMap((_, i) => (i === 0 ? [state(1, 1)] : [state(i, -1), state(i + 1, 1)]));
+    const events = pages.map((path, i) => ({ site_id: site.siteId, event_id: crypto.randomUUID(), timestamp: toChTime(start + i * 60_000),
+      name: 'pageview', visitor_id: String(visitor), session_id: id, pathname: path }));
+    return { sessions, events };
+  }
+  async function store(batch: ReturnType<typeof visitRows>[], token: string) {
+    await insertRows(ch, 'sessions', batch.flatMap((b) => b.sessions), token);
+    await insertRows(ch, 'events', batch.flatMap((b) => b.events), token);
+  }
+  const overview = (rollups: boolean) => siteOverview(ch, site, { dateRange: week, now, comparison: 'previous_period', ...(rollups ? {} : { rollups: false }) });
+
+  before(async () => {
+    ch = await openClickHouse({ dataDir: dir, clickhouse: { username: 'default', password: '', database: 'default' } });
+    // The store as it was before 008.
+    await exec(ch, `CREATE TABLE IF NOT EXISTS schema_migrations (version UInt32, name String, applied_at DateTime DEFAULT now())
+      ENGINE = ReplacingMergeTree ORDER BY version`);
+    for (const m of loadMigrations().filter((x) => x.version < 8)) {
+      for (const s of m.statements) await exec(ch, s);
+      await ch.insert({ table: 'schema_migrations', values: [{ version: m.version, name: m.name }], format: 'JSONEachRow' });
+    }
+    await store([visitRows(1, '2026-03-23T09:00:00Z', ['/', '/pricing'], 'DE'), visitRows(2, '2026-03-24T23:30:00Z', ['/docs'], 'FR'),
+      visitRows(1, '2026-03-28T23:15:00Z', ['/blog', '/', '/docs'], 'DE'), visitRows(3, '2026-03-17T10:00:00Z', ['/'], 'US')], 'before-008');
+  });
+  after(async () => { await ch?.close(); rmSync(dir, { recursive: true, force: true }); });
+
+  it('fills the rollups from the rows stored before it, then from new rows', async () => {
+    assert.deepEqual(await migrate(ch), [8]);
+    const rolled = await overview(true);
+    assert.deepEqual(rolled, await overview(false));
+    assert.deepEqual([rolled.headline.visitors!.value, rolled.headline.visits!.value, rolled.headline.pageviews!.value], [2, 3, 6]);
+    assert.deepEqual(rolled.panels.exit_pages.map((r) => [r.value, r.visits]), [['/docs', 2], ['/pricing', 1]]);
+
+    await store([visitRows(4, '2026-03-25T12:00:00Z', ['/pricing', '/docs'], 'US')], 'after-008');
+    const later = await overview(true);
+    assert.deepEqual(later, await overview(false));
+    assert.deepEqual([later.headline.visitors!.value, later.headline.visits!.value], [3, 4]);
+  });
+
+  it('counts nothing twice when its statements run again (a migration stopped half-way)', async () => {
+    const before = await overview(true);
+    const m = loadMigrations().find((x) => x.version === 8)!;
+    for (const s of m.statements) await exec(ch, s);
+    assert.deepEqual(await overview(true), before);
+    const [row] = await queryRows<{ v: string; s: string }>(ch, `SELECT (SELECT sum(visits) FROM visit_rollup WHERE dim = 'country' AND span = 'day') AS v,
+      (SELECT sum(sign) FROM sessions) AS s`);
+    assert.equal(Number(row!.v), Number(row!.s));
+  });
+});
