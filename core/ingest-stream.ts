@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Redis } from './redis.ts';
-import type { ProductEventRow, SessionAttributes, SessionState, VisitFields, WebEventRow } from './event.ts';
+import type { ProductEventRow, SessionAttributes, SessionState, WebEventRow } from './event.ts';
 import { hexToUInt64, sessionAttributes } from './event.ts';
 
 /**
@@ -138,40 +138,21 @@ export interface VisitSnapshot {
 }
 
 export type DecodedEntry =
-  | { kind: 'web'; row: WebEventRow & VisitFields; visit: VisitSnapshot | null }
+  /** `line`: the events row as one JSONEachRow line, the collector's JSON passed through with the visit's fields added. */
+  | { kind: 'web'; line: string; visit: VisitSnapshot | null }
   | { kind: 'product'; rows: ProductEventRow[] };
 
-/** Turns a stream entry's field list back into rows; null for an entry that is not ours (logged and skipped). */
+/**
+ * Turns a stream entry's field list back into rows; null for an entry that is not ours (logged and skipped). The
+ * event row is never parsed: the worker hands the collector's JSON on to ClickHouse, which is most of its work saved.
+ */
 export function decodeEntry(fields: string[]): DecodedEntry | null {
   const f: Record<string, string> = {};
   for (let i = 0; i + 1 < fields.length; i += 2) f[fields[i]!] = fields[i + 1]!;
   try {
     if (f.k === 'x' && f.d && f.m) return decodeCompactWeb(f.d, f.m);
     // The one-field-per-value layout of earlier versions: entries appended before an upgrade are still stored.
-    if (f.k === 'w' && f.d && f.v && f.s) {
-      const row = JSON.parse(f.d) as WebEventRow;
-      const visitorId = hexToUInt64(f.v);
-      const sessionId = hexToUInt64(f.s);
-      return {
-        kind: 'web',
-        row: { ...row, visitor_id: visitorId, session_id: sessionId, id_type: f.t === 'cookieless' ? 'cookieless' : 'cookie',
-          cookieless_reason: f.r ?? '', new_visitor: f.n === '1' ? 1 : 0 },
-        visit: f.sv ? {
-          siteId: row.site_id,
-          sessionId,
-          visitorId,
-          start: Number(f.ss),
-          entryPage: f.sn ?? '',
-          attributes: JSON.parse(f.sa ?? '{}') as SessionAttributes,
-          idType: f.st ?? '',
-          cookielessReason: f.sr ?? '',
-          newVisitor: f.sw === '1' ? 1 : 0,
-          after: { version: Number(f.sv), end: Number(f.se), pageviews: Number(f.sp), events: Number(f.sc), engagementMs: Number(f.sg), exitPage: f.sx ?? '' },
-          before: f.pe === undefined ? null : { version: Number(f.sv) - 1, end: Number(f.pe), pageviews: Number(f.pp), events: Number(f.pc),
-            engagementMs: Number(f.pg), exitPage: f.px ?? '' },
-        } : null,
-      };
-    }
+    if (f.k === 'w' && f.d && f.v && f.s) return decodeLegacyWeb(f);
     if (f.k === 'p' && f.d) return { kind: 'product', rows: JSON.parse(f.d) as ProductEventRow[] };
   } catch {
     return null;
@@ -179,31 +160,69 @@ export function decodeEntry(fields: string[]): DecodedEntry | null {
   return null;
 }
 
-/** A web entry as ingest-web.lua writes it: the event row, and the visit snapshot as one JSON array of strings. */
+/** The events line: the row's JSON object with the visitor fields appended; null if `d` is not a JSON object. */
+function eventLine(d: string, visitorId: string, sessionId: string, idType: string, reason: string, newVisitor: string): string | null {
+  if (d.charCodeAt(0) !== 123 || d.charCodeAt(d.length - 1) !== 125) return null; // '{' ... '}'
+  const fields = `"visitor_id":"${visitorId}","session_id":"${sessionId}","id_type":"${idType === 'cookieless' ? 'cookieless' : 'cookie'}",` +
+    `"cookieless_reason":${JSON.stringify(reason)},"new_visitor":${newVisitor === '1' ? 1 : 0}}`;
+  return d.length === 2 ? `{${fields}` : `${d.slice(0, -1)},${fields}`;
+}
+
+/**
+ * A web entry as ingest-web.lua writes it: the event row (JSON from the collector), and the visit snapshot as one
+ * JSON array of strings: visitor, session, id type, cookieless reason, new visitor, then the visit's version, start,
+ * end, pageviews, custom events, engagement, entry and exit page, attributes JSON, id type, cookieless reason, new
+ * visitor, site id, and (when the event continued a visit) the previous end, pageviews, events, engagement, exit page.
+ */
 function decodeCompactWeb(d: string, m: string): DecodedEntry | null {
-  const row = JSON.parse(d) as WebEventRow;
   const v = JSON.parse(m) as string[];
-  if (!Array.isArray(v) || v.length < 17) return null;
+  if (!Array.isArray(v) || v.length < 18) return null;
   const visitorId = hexToUInt64(v[0]!);
   const sessionId = hexToUInt64(v[1]!);
+  const line = eventLine(d, visitorId, sessionId, v[2]!, v[3] || '', v[4]!);
+  if (line === null) return null;
   const version = Number(v[5]);
   return {
     kind: 'web',
-    row: { ...row, visitor_id: visitorId, session_id: sessionId, id_type: v[2] === 'cookieless' ? 'cookieless' : 'cookie',
-      cookieless_reason: v[3] ?? '', new_visitor: v[4] === '1' ? 1 : 0 },
+    line,
     visit: {
-      siteId: row.site_id,
+      siteId: v[17]!,
       sessionId,
       visitorId,
       start: Number(v[6]),
-      entryPage: v[11] ?? '',
+      entryPage: v[11] || '',
       attributes: JSON.parse(v[13] || '{}') as SessionAttributes,
       idType: v[14] || '',
       cookielessReason: v[15] || '',
       newVisitor: v[16] === '1' ? 1 : 0,
-      after: { version, end: Number(v[7]), pageviews: Number(v[8]), events: Number(v[9]), engagementMs: Number(v[10]), exitPage: v[12] ?? '' },
-      before: v.length < 22 ? null : { version: version - 1, end: Number(v[17]), pageviews: Number(v[18]), events: Number(v[19]),
-        engagementMs: Number(v[20]), exitPage: v[21] ?? '' },
+      after: { version, end: Number(v[7]), pageviews: Number(v[8]), events: Number(v[9]), engagementMs: Number(v[10]), exitPage: v[12] || '' },
+      before: v.length < 23 ? null : { version: version - 1, end: Number(v[18]), pageviews: Number(v[19]), events: Number(v[20]),
+        engagementMs: Number(v[21]), exitPage: v[22] || '' },
     },
+  };
+}
+
+function decodeLegacyWeb(f: Record<string, string>): DecodedEntry | null {
+  const visitorId = hexToUInt64(f.v!);
+  const sessionId = hexToUInt64(f.s!);
+  const line = eventLine(f.d!, visitorId, sessionId, f.t ?? '', f.r ?? '', f.n ?? '');
+  if (line === null) return null;
+  return {
+    kind: 'web',
+    line,
+    visit: f.sv ? {
+      siteId: (JSON.parse(f.d!) as WebEventRow).site_id,
+      sessionId,
+      visitorId,
+      start: Number(f.ss),
+      entryPage: f.sn ?? '',
+      attributes: JSON.parse(f.sa ?? '{}') as SessionAttributes,
+      idType: f.st ?? '',
+      cookielessReason: f.sr ?? '',
+      newVisitor: f.sw === '1' ? 1 : 0,
+      after: { version: Number(f.sv), end: Number(f.se), pageviews: Number(f.sp), events: Number(f.sc), engagementMs: Number(f.sg), exitPage: f.sx ?? '' },
+      before: f.pe === undefined ? null : { version: Number(f.sv) - 1, end: Number(f.pe), pageviews: Number(f.pp), events: Number(f.pc),
+        engagementMs: Number(f.pg), exitPage: f.px ?? '' },
+    } : null,
   };
 }

@@ -66,7 +66,7 @@ local function ingest(a)
   -- The visit snapshot travels as one JSON array (see decodeEntry): a few stream fields instead of thirty-odd keeps
   -- both the append and the worker's read cheap. Numbers are strings so no precision is left to the encoder.
   local m = {visitor, st[1], idtype, reason, isnew, tostring(version), st[3], tostring(e), tostring(pv), tostring(cu),
-    tostring(g), entry, exit, st[10], st[11], st[12], st[13]}
+    tostring(g), entry, exit, st[10], st[11], st[12], st[13], site}
   if prev then
     for i = 1, 5 do m[#m + 1] = prev[i] end
   end

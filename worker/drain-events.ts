@@ -1,14 +1,14 @@
 import { randomUUID } from 'node:crypto';
 import { hostname } from 'node:os';
-import { insertRows, type ClickHouseClient } from '../core/clickhouse.ts';
-import type { ProductEventRow, VisitFields, WebEventRow } from '../core/event.ts';
+import { insertJsonLines, insertRows, type ClickHouseClient } from '../core/clickhouse.ts';
+import type { ProductEventRow } from '../core/event.ts';
 import { decodeEntry, keys, type VisitSnapshot } from '../core/ingest-stream.ts';
 import type { Logger } from '../core/log.ts';
 import type { Redis } from '../core/redis.ts';
 import { sessionRows } from './session-rows.ts';
 
 export interface DrainOptions { intervalMs: number; maxRows: number; leaseMs: number }
-interface Batch { token: string; ids: string[]; web: (WebEventRow & VisitFields)[]; visits: VisitSnapshot[]; product: ProductEventRow[]; rows: number }
+interface Batch { token: string; ids: string[]; web: string[]; visits: VisitSnapshot[]; product: ProductEventRow[]; rows: number }
 type StreamEntry = [id: string, fields: string[]];
 
 /**
@@ -116,7 +116,7 @@ export class EventDrainer {
     await this.redis.hset(this.k.inflight, batch.token, JSON.stringify({ owner: this.owner, ids: batch.ids }));
     for (let attempt = 0; ; attempt++) {
       try {
-        await insertRows(this.ch, 'events', batch.web, batch.token);
+        await insertJsonLines(this.ch, 'events', batch.web, batch.token);
         await insertRows(this.ch, 'sessions', sessionRows(batch.visits), batch.token);
         await insertRows(this.ch, 'product_events', batch.product, batch.token);
         break;
@@ -200,7 +200,7 @@ function addEntries(batch: Batch, entries: StreamEntry[], log: Logger): void {
       continue;
     }
     if (decoded.kind === 'web') {
-      batch.web.push(decoded.row);
+      batch.web.push(decoded.line);
       if (decoded.visit) batch.visits.push(decoded.visit);
       batch.rows += 1;
     } else {

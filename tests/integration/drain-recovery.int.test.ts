@@ -34,7 +34,7 @@ describe('draining the ingest stream after a worker died', () => {
     const entries1 = read1[0]![1];
     const token = 'b-dead-1-batch';
     await redis.hset(k.inflight, token, JSON.stringify({ owner: 'dead-1', ids: entries1.map((e) => e[0]) }));
-    const rows1 = entries1.map(([, f]) => decodeEntry(f)).map((d) => (d?.kind === 'web' ? d.row : null)).filter((r) => r !== null);
+    const rows1 = entries1.map(([, f]) => decodeEntry(f)).map((d) => (d?.kind === 'web' ? JSON.parse(d.line) as object : null)).filter((r) => r !== null);
     await insertRows(p.services.ch, 'events', rows1, token);
     // Worker "dead-2" read 10 more and died before recording them.
     await redis.xreadgroup('GROUP', k.group, 'dead-2', 'COUNT', 10, 'STREAMS', k.stream, '>');
