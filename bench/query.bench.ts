@@ -14,7 +14,8 @@ import { runDemo } from '../dashboard/demo/generate.ts';
  * seed) into an embedded ClickHouse, then times the dashboard's site overview (every panel) for the last 30 days,
  * median of RUNS runs, beside a bare `SELECT count(), uniq(visitor_id) FROM events WHERE site AND range` in the same
  * store and run. Environment: EVENTS, RUNS (7), CONCURRENCY (1), BENCH_DIR (kept and reused when it holds the data).
- * Prints a Markdown table for BENCHMARKS.md, with the time of each statement of the last run.
+ * Prints a Markdown table for BENCHMARKS.md, with the time of each statement of the last run, the overview from raw rows
+ * only (no rollups) beside it, and how far the rollups' figures are from the raw ones.
  */
 const EVENTS = Number(process.env.EVENTS ?? 10_000_000);
 const RUNS = Number(process.env.RUNS ?? 7);
@@ -45,6 +46,32 @@ const ch = new Proxy(raw, {
 }) as ClickHouseClient;
 
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
+
+type View = Awaited<ReturnType<typeof siteOverview>>;
+/** Every figure of both views, paired (panel rows by value), summarised apart for distinct counts and for sums. */
+function rollupError(rolled: View, raw: View): string {
+  const pairs: { what: string; a: number; b: number }[] = [];
+  for (const [k, f] of Object.entries(raw.headline)) pairs.push({ what: `headline ${k}`, a: rolled.headline[k]!.value, b: f.value });
+  for (const [m, xs] of Object.entries(raw.timeseries.series)) xs.forEach((x, i) => pairs.push({ what: `series ${m}`, a: rolled.timeseries.series[m]![i]!, b: x }));
+  let missing = 0;
+  for (const [panel, rows] of Object.entries(raw.panels)) {
+    for (const r of rows) {
+      const o = (rolled.panels as Record<string, typeof rows>)[panel]!.find((x) => x.value === r.value);
+      if (!o) { missing++; continue; }
+      for (const [m, v] of Object.entries(r)) if (m !== 'value') pairs.push({ what: `${panel} ${m}`, a: Number(o[m]), b: Number(v) });
+    }
+  }
+  const rel = (p: { a: number; b: number }) => (p.b === 0 ? (p.a === 0 ? 0 : 1) : Math.abs(p.a - p.b) / p.b);
+  const line = (label: string, xs: typeof pairs) => {
+    const e = xs.map(rel).sort((x, y) => x - y);
+    const worst = xs.find((p) => rel(p) === e[e.length - 1]);
+    return `| ${label} | ${xs.length} | ${xs.filter((p) => p.a === p.b).length} | ${(100 * e.reduce((s, x) => s + x, 0) / Math.max(e.length, 1)).toFixed(2)}% | ${(100 * (e[Math.floor(e.length * 0.95)] ?? 0)).toFixed(2)}% | ${(100 * (e[e.length - 1] ?? 0)).toFixed(2)}% (${worst?.what}: ${worst?.a} vs ${worst?.b}) |`;
+  };
+  const distinct = (p: { what: string }) => /visitor|conversion_rate/.test(p.what);
+  return ['| figures | n | equal | mean | p95 | max |', '|---|---:|---:|---:|---:|---|',
+    line('distinct visitors (and rates of them)', pairs.filter(distinct)), line('sums (visits, pageviews, bounce rate, duration...)', pairs.filter((p) => !distinct(p))),
+    `\npanel rows of the raw answer missing from the rollup answer (a different cut at the row limit): ${missing}`].join('\n');
+}
 
 try {
   await migrate(raw);
@@ -84,16 +111,25 @@ try {
     await siteOverview(ch, site, { dateRange: '30d', now, concurrency: CONCURRENCY });
     overviewMs.push(performance.now() - t);
   }
+  const rawMs: number[] = [];
+  let rawView: Awaited<ReturnType<typeof siteOverview>> | undefined;
+  for (let i = 0; i < Math.min(RUNS, 3); i++) {
+    const t = performance.now();
+    rawView = await siteOverview(raw, site, { dateRange: '30d', now, concurrency: CONCURRENCY, rollups: false });
+    rawMs.push(performance.now() - t);
+  }
   timings.length = 0;
-  await siteOverview(ch, site, { dateRange: '30d', now, concurrency: 1 }); // one at a time, for the time of each statement
+  const view = await siteOverview(ch, site, { dateRange: '30d', now, concurrency: 1 }); // one at a time, for the time of each statement
   const b = median(bareMs);
   const o = median(overviewMs);
   console.log(`\n| ${EVENTS.toLocaleString('en')} events, 30 days (${Number(scan!.n).toLocaleString('en')} events, ${Number(scan!.v).toLocaleString('en')} visitors in range) | median of ${RUNS} |`);
   console.log('|---|---|');
   console.log(`| bare count() + uniq(visitor_id) | ${b.toFixed(0)} ms |`);
   console.log(`| site overview (${timings.length} statements, every panel, ${CONCURRENCY} at a time) | ${o.toFixed(0)} ms (${(o / b).toFixed(1)}× the bare scan) |`);
+  console.log(`| site overview from raw rows only (rollups: false), median of ${rawMs.length} | ${median(rawMs).toFixed(0)} ms |`);
   console.log('\nstatements, run one at a time:');
   for (const s of timings) console.log(`${s.ms.toFixed(0).padStart(6)} ms  ${s.sql.replace(/\s+/g, ' ').slice(0, 110)}`);
+  console.log(`\nrollups against raw rows, relative difference per figure:\n${rollupError(view, rawView!)}`);
 } finally {
   await raw.close();
   if (!process.env.BENCH_DIR) rmSync(dir, { recursive: true, force: true });

@@ -12,6 +12,7 @@ const RETAINED_TABLES = [
   { table: 'ingest_drops', expr: 'day' },
   { table: 'sessions', expr: 'toDateTime(start)' },
   { table: 'visit_rollup', expr: 'bucket' },
+  { table: 'visit_totals', expr: 'bucket' },
   { table: 'event_rollup', expr: 'bucket' },
 ] as const;
 

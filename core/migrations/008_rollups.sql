@@ -1,16 +1,19 @@
 -- Rollups for the dashboard (dashboard/api/query/rollups.ts): pre-aggregated visits and events, filled by materialized
--- views at insert, so the site overview reads thousands of rows instead of every visit. The same SQL runs on embedded
+-- views at insert, so the site overview reads a few thousand rows instead of every visit. The same SQL runs on embedded
 -- chDB and on a ClickHouse server; the collector and worker are unaware of them.
 --
--- Buckets are UTC hours (span 'hour') and UTC days (span 'day'): a range in a whole-hour time zone is whole days read
--- from 'day' rows plus the hours at its ends from 'hour' rows; time series read 'hour' rows in the site's zone.
--- Distinct visitors are uniqCombined(12) sketches (merging a day of uniq states per row was 3x slower; see
--- BENCHMARKS.md section 3); sums are weighted by sign, so a visit's cancelled states net out as in `sessions`.
+-- Every row is stored at four spans of UTC time: hour, day, week (from Monday) and month. A range in a whole-hour time
+-- zone is covered by the largest whole buckets that fit, hours at its ends (a 30-day range: ~4 weeks, a day and ~24
+-- hours instead of 720 hours); time series read 'hour' rows in the site's zone. Rows are ordered by bucket first, so a
+-- cover is a handful of contiguous reads.
+-- Distinct visitors are uniqCombined(12) sketches: merging uniq states (exact to 65,536) or uniqCombined(14) was 2-3x
+-- slower (BENCHMARKS.md section 3); sums are weighted by sign, so a visit's cancelled states net out as in `sessions`.
 -- non_replicated_deduplication_window: a batch the worker retries with the same insert_deduplication_token reaches
 -- the views again (ClickHouse 26 derives the views' tokens from the source's) and is stored once here too.
+
 CREATE TABLE IF NOT EXISTS visit_rollup (
   site_id LowCardinality(String),
-  span Enum8('hour' = 1, 'day' = 2),
+  span Enum8('hour' = 1, 'day' = 2, 'week' = 3, 'month' = 4),
   bucket DateTime('UTC'),
   dim LowCardinality(String),
   value String,
@@ -23,38 +26,58 @@ CREATE TABLE IF NOT EXISTS visit_rollup (
 )
 ENGINE = AggregatingMergeTree
 PARTITION BY toYYYYMM(bucket)
-ORDER BY (site_id, span, dim, bucket, value)
+ORDER BY (site_id, span, bucket, dim, value)
 TTL bucket + INTERVAL 25 MONTH
 SETTINGS non_replicated_deduplication_window = 10000, index_granularity = 1024;
 
 -- One row per visit dimension of dashboard/api/query/dimensions.ts (same expressions; a unit test compares them);
 -- visitor_type rows double as the totals. Visitors count only +1 rows: a visit's fixed attributes are the same in all.
-CREATE MATERIALIZED VIEW IF NOT EXISTS visit_rollup_hour_mv TO visit_rollup AS
-SELECT site_id, 'hour' AS span, toStartOfHour(toDateTime(start)) AS bucket, kv.1 AS dim, kv.2 AS value,
+CREATE MATERIALIZED VIEW IF NOT EXISTS visit_rollup_mv TO visit_rollup AS
+SELECT site_id, b.1 AS span, b.2 AS bucket, kv.1 AS dim, kv.2 AS value,
   uniqCombinedStateIf(12)(visitor_id, sign > 0) AS visitors, sum(sign) AS visits, sum(sign * pageviews) AS pageviews,
   sum(sign * events) AS custom_events, sum(sign * is_bounce) AS bounces, sum(sign * duration_ms) AS duration_ms
 FROM sessions
+ARRAY JOIN [('hour', toStartOfHour(toDateTime(start))), ('day', toStartOfDay(toDateTime(start))), ('week', toDateTime(toMonday(toDateTime(start)), 'UTC')),
+  ('month', toDateTime(toStartOfMonth(toDateTime(start)), 'UTC'))] AS b
 ARRAY JOIN [('entry_page', entry_page), ('exit_page', exit_page), ('source', if(referrer_source = '', 'Direct / None', referrer_source)),
   ('channel', channel), ('utm_source', utm_source), ('utm_medium', utm_medium), ('utm_campaign', utm_campaign),
   ('country', country_code), ('region', region), ('city', city), ('browser', browser), ('os', os), ('device', device_type),
   ('screen', screen_size), ('visitor_type', multiIf(id_type != 'cookie', 'cookieless', new_visitor = 1, 'new', 'returning'))] AS kv
-GROUP BY site_id, bucket, dim, value;
+GROUP BY site_id, span, bucket, dim, value;
 
-CREATE MATERIALIZED VIEW IF NOT EXISTS visit_rollup_day_mv TO visit_rollup AS
-SELECT site_id, 'day' AS span, toStartOfDay(toDateTime(start)) AS bucket, kv.1 AS dim, kv.2 AS value,
+-- The same figures by visitor type alone, apart: the totals (headline, time series) read them hour by hour, which in
+-- visit_rollup (ordered by bucket for the breakdowns) would mean reading every dimension's rows of those hours.
+CREATE TABLE IF NOT EXISTS visit_totals (
+  site_id LowCardinality(String),
+  span Enum8('hour' = 1, 'day' = 2, 'week' = 3, 'month' = 4),
+  bucket DateTime('UTC'),
+  value LowCardinality(String),
+  visitors AggregateFunction(uniqCombined(12), UInt64),
+  visits SimpleAggregateFunction(sum, Int64),
+  pageviews SimpleAggregateFunction(sum, Int64),
+  custom_events SimpleAggregateFunction(sum, Int64),
+  bounces SimpleAggregateFunction(sum, Int64),
+  duration_ms SimpleAggregateFunction(sum, Int64)
+)
+ENGINE = AggregatingMergeTree
+PARTITION BY toYYYYMM(bucket)
+ORDER BY (site_id, span, bucket, value)
+TTL bucket + INTERVAL 25 MONTH
+SETTINGS non_replicated_deduplication_window = 10000, index_granularity = 1024;
+
+CREATE MATERIALIZED VIEW IF NOT EXISTS visit_totals_mv TO visit_totals AS
+SELECT site_id, b.1 AS span, b.2 AS bucket, multiIf(id_type != 'cookie', 'cookieless', new_visitor = 1, 'new', 'returning') AS value,
   uniqCombinedStateIf(12)(visitor_id, sign > 0) AS visitors, sum(sign) AS visits, sum(sign * pageviews) AS pageviews,
   sum(sign * events) AS custom_events, sum(sign * is_bounce) AS bounces, sum(sign * duration_ms) AS duration_ms
 FROM sessions
-ARRAY JOIN [('entry_page', entry_page), ('exit_page', exit_page), ('source', if(referrer_source = '', 'Direct / None', referrer_source)),
-  ('channel', channel), ('utm_source', utm_source), ('utm_medium', utm_medium), ('utm_campaign', utm_campaign),
-  ('country', country_code), ('region', region), ('city', city), ('browser', browser), ('os', os), ('device', device_type),
-  ('screen', screen_size), ('visitor_type', multiIf(id_type != 'cookie', 'cookieless', new_visitor = 1, 'new', 'returning'))] AS kv
-GROUP BY site_id, bucket, dim, value;
+ARRAY JOIN [('hour', toStartOfHour(toDateTime(start))), ('day', toStartOfDay(toDateTime(start))), ('week', toDateTime(toMonday(toDateTime(start)), 'UTC')),
+  ('month', toDateTime(toStartOfMonth(toDateTime(start)), 'UTC'))] AS b
+GROUP BY site_id, span, bucket, value;
 
 -- Events (append-only) by name and page, engagement pings left out as every report leaves them out.
 CREATE TABLE IF NOT EXISTS event_rollup (
   site_id LowCardinality(String),
-  span Enum8('hour' = 1, 'day' = 2),
+  span Enum8('hour' = 1, 'day' = 2, 'week' = 3, 'month' = 4),
   bucket DateTime('UTC'),
   name LowCardinality(String),
   pathname String,
@@ -67,17 +90,13 @@ ORDER BY (site_id, span, bucket, name, pathname)
 TTL bucket + INTERVAL 25 MONTH
 SETTINGS non_replicated_deduplication_window = 10000, index_granularity = 1024;
 
-CREATE MATERIALIZED VIEW IF NOT EXISTS event_rollup_hour_mv TO event_rollup AS
-SELECT site_id, 'hour' AS span, toStartOfHour(toDateTime(timestamp)) AS bucket, name, pathname,
-  uniqCombinedState(12)(visitor_id) AS visitors, count() AS events
-FROM events WHERE name != 'engagement'
-GROUP BY site_id, bucket, name, pathname;
-
-CREATE MATERIALIZED VIEW IF NOT EXISTS event_rollup_day_mv TO event_rollup AS
-SELECT site_id, 'day' AS span, toStartOfDay(toDateTime(timestamp)) AS bucket, name, pathname,
-  uniqCombinedState(12)(visitor_id) AS visitors, count() AS events
-FROM events WHERE name != 'engagement'
-GROUP BY site_id, bucket, name, pathname;
+CREATE MATERIALIZED VIEW IF NOT EXISTS event_rollup_mv TO event_rollup AS
+SELECT site_id, b.1 AS span, b.2 AS bucket, name, pathname, uniqCombinedState(12)(visitor_id) AS visitors, count() AS events
+FROM events
+ARRAY JOIN [('hour', toStartOfHour(toDateTime(timestamp))), ('day', toStartOfDay(toDateTime(timestamp))),
+  ('week', toDateTime(toMonday(toDateTime(timestamp)), 'UTC')), ('month', toDateTime(toStartOfMonth(toDateTime(timestamp)), 'UTC'))] AS b
+WHERE name != 'engagement'
+GROUP BY site_id, span, bucket, name, pathname;
 
 -- Backfill from the rows stored before the views existed. Emptied first, so a migration interrupted after this point
 -- and run again does not count twice. Rows inserted while it runs could be counted twice (by a view and here): run
@@ -86,32 +105,38 @@ GROUP BY site_id, bucket, name, pathname;
 TRUNCATE TABLE visit_rollup;
 
 INSERT INTO visit_rollup
-SELECT site_id, 'hour' AS span, toStartOfHour(toDateTime(start)) AS bucket, kv.1 AS dim, kv.2 AS value,
+SELECT site_id, b.1 AS span, b.2 AS bucket, kv.1 AS dim, kv.2 AS value,
   uniqCombinedStateIf(12)(visitor_id, sign > 0) AS visitors, sum(sign) AS visits, sum(sign * pageviews) AS pageviews,
   sum(sign * events) AS custom_events, sum(sign * is_bounce) AS bounces, sum(sign * duration_ms) AS duration_ms
 FROM sessions
+ARRAY JOIN [('hour', toStartOfHour(toDateTime(start))), ('day', toStartOfDay(toDateTime(start))), ('week', toDateTime(toMonday(toDateTime(start)), 'UTC')),
+  ('month', toDateTime(toStartOfMonth(toDateTime(start)), 'UTC'))] AS b
 ARRAY JOIN [('entry_page', entry_page), ('exit_page', exit_page), ('source', if(referrer_source = '', 'Direct / None', referrer_source)),
   ('channel', channel), ('utm_source', utm_source), ('utm_medium', utm_medium), ('utm_campaign', utm_campaign),
   ('country', country_code), ('region', region), ('city', city), ('browser', browser), ('os', os), ('device', device_type),
   ('screen', screen_size), ('visitor_type', multiIf(id_type != 'cookie', 'cookieless', new_visitor = 1, 'new', 'returning'))] AS kv
-GROUP BY site_id, bucket, dim, value
+GROUP BY site_id, span, bucket, dim, value
 SETTINGS insert_deduplicate = 0;
 
-INSERT INTO visit_rollup SELECT site_id, 'day', toStartOfDay(bucket) AS day, dim, value, uniqCombinedMergeState(12)(visitors),
-  sum(visits), sum(pageviews), sum(custom_events), sum(bounces), sum(duration_ms)
-FROM visit_rollup WHERE span = 'hour'
-GROUP BY site_id, day, dim, value
+TRUNCATE TABLE visit_totals;
+
+INSERT INTO visit_totals
+SELECT site_id, b.1 AS span, b.2 AS bucket, multiIf(id_type != 'cookie', 'cookieless', new_visitor = 1, 'new', 'returning') AS value,
+  uniqCombinedStateIf(12)(visitor_id, sign > 0) AS visitors, sum(sign) AS visits, sum(sign * pageviews) AS pageviews,
+  sum(sign * events) AS custom_events, sum(sign * is_bounce) AS bounces, sum(sign * duration_ms) AS duration_ms
+FROM sessions
+ARRAY JOIN [('hour', toStartOfHour(toDateTime(start))), ('day', toStartOfDay(toDateTime(start))), ('week', toDateTime(toMonday(toDateTime(start)), 'UTC')),
+  ('month', toDateTime(toStartOfMonth(toDateTime(start)), 'UTC'))] AS b
+GROUP BY site_id, span, bucket, value
 SETTINGS insert_deduplicate = 0;
 
 TRUNCATE TABLE event_rollup;
 
-INSERT INTO event_rollup SELECT site_id, 'hour' AS span, toStartOfHour(toDateTime(timestamp)) AS bucket, name, pathname,
-  uniqCombinedState(12)(visitor_id) AS visitors, count() AS events
-FROM events WHERE name != 'engagement'
-GROUP BY site_id, bucket, name, pathname
-SETTINGS insert_deduplicate = 0;
-
-INSERT INTO event_rollup SELECT site_id, 'day', toStartOfDay(bucket) AS day, name, pathname, uniqCombinedMergeState(12)(visitors), sum(events)
-FROM event_rollup WHERE span = 'hour'
-GROUP BY site_id, day, name, pathname
+INSERT INTO event_rollup
+SELECT site_id, b.1 AS span, b.2 AS bucket, name, pathname, uniqCombinedState(12)(visitor_id) AS visitors, count() AS events
+FROM events
+ARRAY JOIN [('hour', toStartOfHour(toDateTime(timestamp))), ('day', toStartOfDay(toDateTime(timestamp))),
+  ('week', toDateTime(toMonday(toDateTime(timestamp)), 'UTC')), ('month', toDateTime(toStartOfMonth(toDateTime(timestamp)), 'UTC'))] AS b
+WHERE name != 'engagement'
+GROUP BY site_id, span, bucket, name, pathname
 SETTINGS insert_deduplicate = 0;

@@ -93,6 +93,7 @@ export async function runDemo(ch: ClickHouseClient, registry: Registry, opts: De
   await exec(ch, 'DELETE FROM sessions WHERE site_id = {s:String}', { s: site.siteId });
   // The rollups' views only ever add: rows deleted above must go from them too (core/migrations/008_rollups.sql).
   await exec(ch, 'DELETE FROM visit_rollup WHERE site_id = {s:String}', { s: site.siteId });
+  await exec(ch, 'DELETE FROM visit_totals WHERE site_id = {s:String}', { s: site.siteId });
   await exec(ch, 'DELETE FROM event_rollup WHERE site_id = {s:String}', { s: site.siteId });
   await exec(ch, 'DELETE FROM product_events WHERE product_id IN {p:Array(String)}', { p: productIds });
 

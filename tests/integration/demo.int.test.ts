@@ -170,7 +170,7 @@ describe('demo data: a site and two products with months of synthetic traffic', 
     assert.equal(visits, sessionRows);
     // The rollups were cleared with the rows, then refilled by their views: the same totals, not twice them.
     const [rolledVisits, rolledEvents, events2] = await one(`SELECT
-      (SELECT sum(visits) FROM visit_rollup WHERE site_id = {s:String} AND span = 'day' AND dim = 'visitor_type'),
+      (SELECT sum(visits) FROM visit_totals WHERE site_id = {s:String} AND span = 'month'),
       (SELECT sum(events) FROM event_rollup WHERE site_id = {s:String} AND span = 'hour'),
       (SELECT count() FROM events WHERE site_id = {s:String} AND name != 'engagement')`, site());
     assert.deepEqual([rolledVisits, rolledEvents], [visits, events2]);

@@ -20,7 +20,7 @@ describe('rollups: the site overview from pre-aggregated rows', () => {
   let ch: ClickHouseClient;
   const statements: string[] = [];
   const week = ['2026-03-23', '2026-03-29'];
-  const rollupReads = () => statements.filter((s) => /FROM (visit|event)_rollup/.test(s));
+  const rollupReads = () => statements.filter((s) => /FROM (visit_rollup|visit_totals|event_rollup)\b/.test(s));
   const rawReads = () => statements.filter((s) => /FROM (sessions|events)\b/.test(s));
 
   before(async () => {
@@ -109,7 +109,7 @@ describe('rollups: the site overview from pre-aggregated rows', () => {
     const totals = async () => {
       const [r] = await p.rows<Record<string, string>>(`SELECT
         (SELECT sum(visits) FROM visit_rollup WHERE site_id = {s:String} AND dim = 'exit_page' AND span = 'hour') AS visits,
-        (SELECT sum(pageviews) FROM visit_rollup WHERE site_id = {s:String} AND dim = 'visitor_type' AND span = 'day') AS pageviews,
+        (SELECT sum(pageviews) FROM visit_totals WHERE site_id = {s:String} AND span = 'week') AS pageviews,
         (SELECT groupArray((value, toInt64(visits))) FROM (SELECT value, sum(visits) AS visits FROM visit_rollup WHERE site_id = {s:String} AND dim = 'exit_page' AND span = 'day' GROUP BY value ORDER BY value)) AS exits,
         (SELECT sum(events) FROM event_rollup WHERE site_id = {s:String} AND span = 'day') AS events,
         (SELECT uniqCombinedMerge(12)(visitors) FROM event_rollup WHERE site_id = {s:String} AND span = 'hour') AS visitors`, { s: site });

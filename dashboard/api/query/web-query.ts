@@ -5,7 +5,7 @@ import { isTime, type DimRef } from './dimensions.ts';
 import { invalid } from './errors.ts';
 import { compileFilters, leaves, withoutTopLevel, type Filter } from './filters.ts';
 import { webMetric, type WebSource, type WebTable } from './metrics.ts';
-import { rollupWhere, rollupWindow, tableFor, visitRollupKey, type RollupWindow } from './rollups.ts';
+import { rollupWhere, rollupWindow, tableFor, visitRollupRelation, type RollupWindow } from './rollups.ts';
 import { EVENTS_WHERE, dimensionSql, eventInVisit, eventTarget, sessionsRelation, visitHasEvent, visitTarget } from './sources.ts';
 import { Params, type Compiled } from './sql.ts';
 
@@ -103,8 +103,8 @@ function part(ctx: Ctx, source: WebSource, dims: DimRef[], filters: Filter[], co
   if (table === 'visit_rollup' || table === 'event_rollup') {
     const hours = dims.some(isTime);
     const select = dims.map((d, i) => `${isTime(d) ? timeBucketSql(d.granularity!, 'bucket') : table === 'visit_rollup' ? 'value' : dimensionSql(d, params)} AS ${alias(i)}`);
-    const where = table === 'visit_rollup' ? `dim = ${params.add(visitRollupKey(dims), 'String')}` : compileFilters(filters, { params, home: eventTarget(params) });
-    return done(`SELECT ${[...select, ...metrics].join(', ')}\n  FROM ${table}\n  WHERE ${rollupWhere(params, ctx.window!, hours)} AND ${where}${groupBy}`);
+    const rel = table === 'visit_rollup' ? visitRollupRelation(dims, params) : { from: table, where: compileFilters(filters, { params, home: eventTarget(params) }) };
+    return done(`SELECT ${[...select, ...metrics].join(', ')}\n  FROM ${rel.from}\n  WHERE ${rollupWhere(params, ctx.window!, hours)} AND ${rel.where}${groupBy}`);
   }
   if (source === 'events') {
     const visitDims = dims.map((d, i) => ({ d, i })).filter(({ d }) => d.def.level === 'visit');
