@@ -139,6 +139,21 @@ describe('the dashboard in a browser', () => {
     await assertFigures(page, { visitors: '4' });
   });
 
+  it('shows a goal\'s conversions and breaks it down by a property it was sent with', async () => {
+    await page.goto(`${p.url}/sites/${fx.site.siteId}?${WEEK}`);
+    const goals = page.getByTestId('panel-goals');
+    await goals.getByRole('button', { name: 'Filter by Signup' }).click();
+    // Signup: visitors A and C, one event each, 2 of the week's 4 visitors.
+    await assertFigures(page, { visitors: '2', events: '2', conversion_rate: '50.0%' });
+    await goals.getByRole('tab', { name: 'Signup: properties' }).click();
+    const keys = goals.getByTestId('prop-keys');
+    await keys.getByRole('button', { name: 'plan' }).click();
+    await goals.locator('button.label').first().waitFor();
+    assert.deepEqual((await goals.locator('button.label').allInnerTexts()).sort(), ['free', 'pro']);
+    assert.match(page.url(), /prop=plan/);
+    await shot(page, 'site-goal');
+  });
+
   it('draws the products side by side on one comparison chart', async () => {
     await page.goto(`${p.url}/products?${PRODUCTS}`);
     const chart = page.getByTestId('product-chart');

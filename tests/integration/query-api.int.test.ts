@@ -65,6 +65,7 @@ describe('query API: POST /api/v1/query, query.csv, retention, realtime', () => 
     ['an order by something not queried', { metrics: ['visitors'], order_by: [['visits', 'desc']] }, 'order_by[0]', /not one of/],
     ['an unknown field', { metrics: ['visitors'], metric: ['visits'] }, 'metric', /unknown field/],
     ['a property key that is too long', { metrics: ['visitors'], dimensions: [`event:props:${'k'.repeat(301)}`] }, 'dimensions[0]', /1 to 300/],
+    ['a filter on the property keys', { metrics: ['visitors'], filters: [['is', 'event:prop_key', ['plan']]] }, 'filters[0][1]', /cannot be filtered/],
     ['time labels without a time dimension', { metrics: ['visitors'], include: { time_labels: true } }, 'include.time_labels', /time dimension/],
     ['a product metric on a site', { metrics: ['dau'] }, 'metrics[0]', /unknown metric/],
   ];

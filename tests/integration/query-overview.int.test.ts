@@ -77,6 +77,14 @@ describe('site overview and POST /api/v1/overview', () => {
     assert.deepEqual(de.panels.goals.map((r) => [r.value, r.visitors, r.conversion_rate]), [['Signup', 1, 50]]);
   });
 
+  it('counts a picked goal\'s conversions in the headline and the chart', async () => {
+    const goal = await siteOverview(p.services.ch, fx.site, { dateRange: week, filters: [['is', 'event:name', ['Signup']]], now: FIXTURE_NOW });
+    // Signup: A (A1, pro) and C (C1, free); 4 visitors in the week.
+    assert.deepEqual([goal.headline.visitors!.value, goal.headline.events!.value, goal.headline.conversion_rate!.value], [2, 2, 50]);
+    assert.equal(goal.timeseries.series.events!.reduce((a, b) => a + b, 0), 2);
+    assert.equal(view.headline.events, undefined, 'without a goal the headline has no conversions');
+  });
+
   it('gives each panel exactly what the engine gives for that panel alone', async () => {
     const range = resolveDateRange(week, { tz: fx.site.timezone, now: FIXTURE_NOW });
     for (const filters of [[], [['is', 'visit:country', ['DE']]], [['is', 'event:page', ['/pricing']]]]) {

@@ -101,6 +101,13 @@ describe('query engine: web metrics on real embedded ClickHouse', () => {
     assert.deepEqual(table(props), [['free', 1], ['pro', 1]]);
   });
 
+  it('lists the property keys sent with an event, for a breakdown without knowing them', async () => {
+    const keys = await web({ date_range: week, metrics: ['visitors', 'events'], dimensions: ['event:prop_key'], filters: [['is', 'event:name', ['Signup']]] });
+    assert.deepEqual(table(keys), [['plan', 2, 2]]);
+    const none = await web({ date_range: week, metrics: ['events'], dimensions: ['event:prop_key'], filters: [['is', 'event:name', ['pageview']]] });
+    assert.deepEqual(table(none), [], 'events without properties give no keys');
+  });
+
   it('pages results and reports the total number of rows', async () => {
     const out = await web({ date_range: week, metrics: ['visitors'], dimensions: ['event:page'], pagination: { limit: 2, offset: 1 }, include: { total_rows: true } });
     assert.deepEqual(table(out), [['/', 2], ['/docs', 2]]);

@@ -39,6 +39,10 @@ export const WEB_DIMENSIONS = {
   'event:page': event('pathname', 'use visit:entry_page or visit:exit_page', 'pathname'),
   'event:hostname': event('hostname', 'use a visit:* dimension'),
   'event:name': event('name', 'use a visit:* dimension', 'name'),
+  // The custom property keys sent with events (one row per key an event carries), so a dashboard can offer them for
+  // event:props:<key> instead of asking for a key.
+  'event:prop_key': { level: 'event', sql: 'arrayJoin(mapKeys(props))', hint: 'use a visit:* dimension',
+    noFilter: 'event:prop_key cannot be filtered; filter on event:props:<key>' },
   'visit:entry_page': rolled('entry_page', 'entry_page'),
   'visit:exit_page': rolled('exit_page', 'exit_page', { mutable: true }),
   'visit:source': rolled('source', "if(referrer_source = '', 'Direct / None', referrer_source)"),

@@ -32,6 +32,8 @@ interface Panel { metrics: string[]; dimensions: string[]; filters?: unknown[]; 
 export const HEADLINE = ['visitors', 'visits', 'pageviews', 'views_per_visit', 'bounce_rate', 'visit_duration',
   'new_visitors', 'returning_visitors', 'visits_per_visitor'];
 const SERIES = ['visitors', 'visits', 'pageviews', 'bounce_rate', 'visit_duration'];
+/** With a goal picked (a filter event:name is ...), the headline and the chart also count its conversions. */
+export const GOAL_METRICS = ['events', 'conversion_rate'];
 const by = (dimension: string, metrics = ['visitors']): Panel => ({ metrics, dimensions: [dimension] });
 
 export const PANELS = {
@@ -78,10 +80,13 @@ export async function siteOverview(ch: ClickHouseClient, site: Site, opts: Overv
   const comparison = opts.comparison ? comparisonRange(range, opts.comparison, today({ tz: site.timezone, now, ...(opts.date ? { date: opts.date } : {}) })) : null;
   const limit = opts.limit ?? 10;
   const time = withRange(dims(['time']), range);
+  const goal = filters.some((f) => f.op === 'is' && f.dim.name === 'event:name');
+  const headlineMetrics = goal ? [...HEADLINE, ...GOAL_METRICS] : HEADLINE;
+  const seriesMetrics = goal ? [...SERIES, ...GOAL_METRICS] : SERIES;
   const rollups = opts.rollups === false ? { rollups: false } : {};
   const queries: EngineQuery[] = [
-    { range, comparison, metrics: HEADLINE, dimensions: [], filters, ...rollups },
-    { range, comparison, metrics: SERIES, dimensions: time, filters, ...rollups },
+    { range, comparison, metrics: headlineMetrics, dimensions: [], filters, ...rollups },
+    { range, comparison, metrics: seriesMetrics, dimensions: time, filters, ...rollups },
     ...Object.values(PANELS).map((p: Panel) => ({ range, metrics: p.metrics, dimensions: dims(p.dimensions), limit,
       filters: [...filters, ...parseFilters(p.filters ?? [], 'web')], orderBy: p.orderBy ?? [], ...rollups })),
   ];
@@ -89,14 +94,14 @@ export async function siteOverview(ch: ClickHouseClient, site: Site, opts: Overv
 
   const figures: Record<string, Figure> = {};
   const top = headline!.results[0]!;
-  HEADLINE.forEach((m, i) => {
+  headlineMetrics.forEach((m, i) => {
     figures[m] = { value: top.metrics[i]!, ...(top.comparison ? { comparison: top.comparison.metrics[i]!, change: top.comparison.change[i]! } : {}) };
   });
   const g = time[0]!.granularity!;
   const labels = timeLabels(range, g);
   const fill = (rows: { label: string; metrics: number[] }[], ls: string[]) => {
     const at = new Map(rows.map((r) => [r.label, r.metrics]));
-    return Object.fromEntries(SERIES.map((m, i) => [m, ls.map((l) => at.get(l)?.[i] ?? 0)]));
+    return Object.fromEntries(seriesMetrics.map((m, i) => [m, ls.map((l) => at.get(l)?.[i] ?? 0)]));
   };
   const timeseries: SiteOverview['timeseries'] = { granularity: g, labels, series: fill(series!.results.map((r) => ({ label: r.dimensions[0]!, metrics: r.metrics })), labels) };
   if (comparison) {
