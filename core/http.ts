@@ -11,6 +11,10 @@ export function errorMiddleware(log: Logger): Middleware {
   return async (ctx, next) => {
     try {
       await next();
+      // koa-router's answer to a wrong method is plain text; say it in the API's words, keeping its Allow header.
+      if (ctx.status === 405 && typeof ctx.body !== 'object') {
+        ctx.body = { error: `${ctx.method} is not allowed here; allowed: ${ctx.response.get('Allow') || 'none'}`, code: 'method_not_allowed' };
+      }
     } catch (err) {
       if (err instanceof ZodError) {
         const issue = err.issues[0]!;

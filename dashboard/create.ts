@@ -20,7 +20,7 @@ import { createSitesRouter } from './api/routes/sites.ts';
 import { createUsersRouter } from './api/routes/users.ts';
 import { createDemoRouter } from './demo/admin-route.ts';
 import { createAdminRouter } from './routes/admin.ts';
-import { createWebAppRouter } from './routes/web-app.ts';
+import { createWebApp } from './routes/web-app.ts';
 
 export interface Dashboard {
   middleware: Middleware<any, any>[];
@@ -53,7 +53,7 @@ export function createDashboard(cfg: Config, services: Services, registry: Regis
   ];
   return {
     // The web app comes last, routes only: its catch-all GET serves index.html for the app's own paths.
-    middleware: [loadAccount(sessions, accounts), ...routers.flatMap((r) => [r.routes(), r.allowedMethods()]), createWebAppRouter().routes()],
+    middleware: [loadAccount(sessions, accounts), ...routers.flatMap((r) => [r.routes(), r.allowedMethods()]), createWebApp()],
     accounts,
     access,
     routes: routers.flatMap((r) => r.stack.flatMap((layer) => layer.methods.filter((m) => m !== 'HEAD').map((method) => ({ method, path: String(layer.path) })))),

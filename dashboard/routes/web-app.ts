@@ -1,9 +1,8 @@
-import Router from '@koa/router';
 import { readFile, stat } from 'node:fs/promises';
 import { extname, join, normalize, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { gzipSync } from 'node:zlib';
-import type { Context } from 'koa';
+import type { Context, Middleware } from 'koa';
 
 /** Where `npm run build:web` (vite build) writes the dashboard's single-page app. */
 export const WEB_DIST = fileURLToPath(new URL('../web/dist', import.meta.url));
@@ -35,9 +34,10 @@ interface Cached { mtimeMs: number; raw: Buffer; gz: Buffer | null }
  * Serves the built dashboard (dashboard/web/dist): hashed assets with a year-long immutable cache, and index.html
  * (never cached) for every other GET that is not the server's own (the app routes in the browser). Files are read
  * once per build and gzipped in memory. A missing build is a one-line page saying how to build it, not a crash.
- * Mount it last and with `.routes()` only: its catch-all must not answer 405 for other methods on server paths.
+ * Mount it last. A plain middleware, not a router: a catch-all GET route would join every request's koa-router
+ * match list and make the API's routers think GET is allowed everywhere (no 405 for a wrong method).
  */
-export function createWebAppRouter(dist = WEB_DIST): Router {
+export function createWebApp(dist = WEB_DIST): Middleware {
   const cache = new Map<string, Cached>();
   const load = async (file: string): Promise<Cached | null> => {
     const info = await stat(file).catch(() => null);
@@ -60,9 +60,8 @@ export function createWebAppRouter(dist = WEB_DIST): Router {
     }
   };
 
-  const router = new Router();
-  router.get(['/', '/*path'], async (ctx, next) => {
-    if (SERVER_PATHS.test(ctx.path)) return next();
+  return async (ctx, next) => {
+    if ((ctx.method !== 'GET' && ctx.method !== 'HEAD') || SERVER_PATHS.test(ctx.path)) return next();
     // A file of the build (only under dist, whatever the path says)?
     let decoded: string;
     try { decoded = decodeURIComponent(ctx.path); } catch { ctx.status = 400; ctx.type = 'text/plain'; ctx.body = 'bad path'; return; }
@@ -83,6 +82,5 @@ export function createWebAppRouter(dist = WEB_DIST): Router {
     const index = await load(join(dist, 'index.html'));
     if (!index) { ctx.type = 'html'; ctx.body = NOT_BUILT; return; }
     send(ctx, 'index.html', index);
-  });
-  return router;
+  };
 }

@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { gunzipSync } from 'node:zlib';
 import { after, before, describe, it } from 'node:test';
 import Koa from 'koa';
-import { createWebAppRouter } from '../../dashboard/routes/web-app.ts';
+import { createWebApp } from '../../dashboard/routes/web-app.ts';
 
 /** Serving the built dashboard (dashboard/routes/web-app.ts) from a dist folder made here: no browser, no store. */
 describe('serving the dashboard app', () => {
@@ -19,7 +19,7 @@ describe('serving the dashboard app', () => {
   const start = async (folder: string) => {
     const app = new Koa();
     app.use(async (ctx, next) => { if (ctx.path === '/api/known') { ctx.body = { ok: true }; return; } await next(); });
-    app.use(createWebAppRouter(folder).routes());
+    app.use(createWebApp(folder));
     const s = createServer(app.callback());
     await new Promise<void>((r) => s.listen(0, '127.0.0.1', () => r()));
     return s;
