@@ -98,6 +98,11 @@ class WebIngestBatcher {
         eventKind(row.name), row.pathname, String(row.engagement_ms), JSON.stringify(sessionAttributes(row)));
     }
     this.cmd.apply(this.redis, args).then((out) => {
+      if (!Array.isArray(out) || out.length !== 4 * batch.length) {
+        const err = new Error(`ingest script answered ${Array.isArray(out) ? out.length : typeof out} values for ${batch.length} events`);
+        for (const p of batch) p.reject(err);
+        return;
+      }
       batch.forEach((p, i) => {
         const id = out[4 * i];
         if (id === -1) p.reject(new Error(`ingest append refused: ${String(out[4 * i + 1])}`));

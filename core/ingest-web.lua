@@ -6,7 +6,9 @@
 --   new session id, event row JSON, event time ms, event kind ('p' pageview, 'c' custom, 'e' engagement),
 --   page path, engagement ms, session attributes JSON (used when this event starts a visit)
 -- Returns 4 values per event: stream id (or 0 for an engagement ping outside any visit, which is not stored, or -1
--- when the append failed, with the error in the next value), visitor id, id type, '1' when a cookie id was issued.
+-- when this event failed, with the error in the next value), visitor id, id type, '1' when a cookie id was issued.
+-- Each event runs under pcall: one that fails (e.g. Redis out of memory refusing the append) fails alone, and the
+-- events before it, already appended, keep their ids, so every client is told exactly what happened to its event.
 local p = ARGV[1]
 local timeout, issuedTtl = tonumber(ARGV[2]), ARGV[3]
 local stream = p .. 'ingest'
@@ -70,14 +72,15 @@ local function ingest(a)
   if prev then
     for i = 1, 5 do m[#m + 1] = prev[i] end
   end
-  -- pcall: a refused append (e.g. Redis out of memory) fails this event alone, and its client is told so.
-  local id = redis.pcall('XADD', stream, '*', 'k', 'x', 'd', ARGV[a + 7], 'm', cjson.encode(m))
-  if type(id) == 'table' and id.err then return -1, id.err, idtype, isnew end
+  local id = redis.call('XADD', stream, '*', 'k', 'x', 'd', ARGV[a + 7], 'm', cjson.encode(m))
   return id, visitor, idtype, isnew
 end
 
 for a = 4, #ARGV, 13 do
-  local id, visitor, idtype, isnew = ingest(a)
+  local ok, id, visitor, idtype, isnew = pcall(ingest, a)
+  if not ok then
+    id, visitor, idtype, isnew = -1, type(id) == 'table' and (id.err or 'error') or tostring(id), '', '0'
+  end
   out[#out + 1] = id
   out[#out + 1] = visitor
   out[#out + 1] = idtype

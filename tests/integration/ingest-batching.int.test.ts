@@ -1,7 +1,8 @@
 import assert from 'node:assert/strict';
-import { randomBytes } from 'node:crypto';
+import { randomBytes, randomUUID } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
-import { decodeEntry, keys } from '../../core/ingest-stream.ts';
+import { toChTime, type WebEventRow } from '../../core/event.ts';
+import { appendWebEvent, decodeEntry, keys } from '../../core/ingest-stream.ts';
 import { createLogger } from '../../core/log.ts';
 import { EventDrainer } from '../../worker/drain-events.ts';
 import { startTestPlatform, type TestPlatform } from '../helpers/platform.ts';
@@ -44,6 +45,36 @@ describe('the collector appends events that arrive together in one script call',
     const summary = new Map<string, number>();
     for (const v of visits) summary.set(`${v.entry_page} ${v.exit_page} ${v.pageviews}`, (summary.get(`${v.entry_page} ${v.exit_page} ${v.pageviews}`) ?? 0) + Number(v.n));
     assert.deepEqual(Object.fromEntries(summary), { '/a /b 2': 300 });
+  });
+});
+
+describe('one script call for many events still answers each event for itself', () => {
+  let p: TestPlatform;
+
+  before(async () => {
+    p = await startTestPlatform({}, ['collector', 'dashboard']); // no worker: the entries stay in the stream
+  });
+  after(() => p.close());
+
+  it('fails only the event that cannot be appended; the others sent with it are stored and answered', async () => {
+    const redis = p.services.ingestRedis;
+    const prefix = 'isolation:';
+    const row = (path: string, engagement: unknown = 0): WebEventRow => ({
+      site_id: 's_test', event_id: randomUUID(), timestamp: toChTime(Date.now()), name: 'pageview', hostname: 'example.com', pathname: path,
+      referrer: '', referrer_source: '', channel: 'direct', utm_source: '', utm_medium: '', utm_campaign: '', utm_term: '', utm_content: '',
+      country_code: '', region: '', city: '', browser: '', browser_version: '', os: '', os_version: '', device_type: 'desktop',
+      screen_width: 0, screen_size: '', engagement_ms: engagement as number, props: {},
+    });
+    const send = (visitor: string, r: WebEventRow) => appendWebEvent(redis, prefix, { siteId: 's_test', cookieId: visitor, cookielessId: '',
+      forceCookieless: null, newVisitorId: '', newSessionId: randomBytes(8).toString('hex'), at: Date.now(), row: r });
+    // Sent in the same turn of the event loop, so one script call; the middle one's engagement is not a number, which
+    // makes its part of the script fail after the first event was appended and before the third.
+    const results = await Promise.allSettled([send('1111111111111111', row('/a')), send('2222222222222222', row('/bad', 'x')),
+      send('3333333333333333', row('/c'))]);
+    assert.deepEqual(results.map((r) => r.status), ['fulfilled', 'rejected', 'fulfilled']);
+    const entries = (await redis.xrange(`${prefix}ingest`, '-', '+')) as [string, string[]][];
+    const paths = entries.map(([, f]) => decodeEntry(f)).map((d) => (d?.kind === 'web' ? (JSON.parse(d.line) as WebEventRow).pathname : null));
+    assert.deepEqual(paths, ['/a', '/c'], 'exactly the answered events are in the stream');
   });
 });
 
