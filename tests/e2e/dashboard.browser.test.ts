@@ -145,6 +145,10 @@ describe('the dashboard in a browser', () => {
     await goals.getByRole('button', { name: 'Filter by Signup' }).click();
     // Signup: visitors A and C, one event each, 2 of the week's 4 visitors.
     await assertFigures(page, { visitors: '2', events: '2', conversion_rate: '50.0%' });
+    // Top pages count the goal's conversions on each page.
+    const pagesPanel = page.getByTestId('panel-pages');
+    await pagesPanel.getByRole('columnheader', { name: 'Events', exact: true }).waitFor({ timeout: 10_000 });
+    assert.equal(await pagesPanel.getByRole('columnheader', { name: 'Pageviews', exact: true }).count(), 0);
     await goals.getByRole('tab', { name: 'Signup: properties' }).click();
     const keys = goals.getByTestId('prop-keys');
     await keys.getByRole('button', { name: 'plan' }).click();

@@ -82,6 +82,7 @@ describe('site overview and POST /api/v1/overview', () => {
     // Signup: A (A1, pro) and C (C1, free); 4 visitors in the week.
     assert.deepEqual([goal.headline.visitors!.value, goal.headline.events!.value, goal.headline.conversion_rate!.value], [2, 2, 50]);
     assert.equal(goal.timeseries.series.events!.reduce((a, b) => a + b, 0), 2);
+    assert.deepEqual(goal.panels.pages.map((r) => [r.value, r.visitors, r.events]), [['/pricing', 2, 2]], 'conversions per page');
     assert.equal(view.headline.events, undefined, 'without a goal the headline has no conversions');
   });
 

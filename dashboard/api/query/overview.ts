@@ -58,6 +58,8 @@ export const PANELS = {
   frequency: { metrics: ['visitors', 'visits'], dimensions: ['visitor:frequency'], orderBy: [['visitor:frequency', 'asc']] },
 } satisfies Record<string, Panel>;
 export type PanelName = keyof typeof PANELS;
+/** Under a goal, top pages count its conversions on each page (its pageviews there would be none). */
+const GOAL_PANELS: Partial<Record<PanelName, Panel>> = { pages: by('event:page', ['visitors', 'events']) };
 
 export type PanelRow = { value: string } & Record<string, number | string>;
 export interface Figure { value: number; comparison?: number; change?: number | null }
@@ -83,11 +85,12 @@ export async function siteOverview(ch: ClickHouseClient, site: Site, opts: Overv
   const goal = filters.some((f) => f.op === 'is' && f.dim.name === 'event:name');
   const headlineMetrics = goal ? [...HEADLINE, ...GOAL_METRICS] : HEADLINE;
   const seriesMetrics = goal ? [...SERIES, ...GOAL_METRICS] : SERIES;
+  const panelDefs: Record<string, Panel> = goal ? { ...PANELS, ...GOAL_PANELS } : PANELS;
   const rollups = opts.rollups === false ? { rollups: false } : {};
   const queries: EngineQuery[] = [
     { range, comparison, metrics: headlineMetrics, dimensions: [], filters, ...rollups },
     { range, comparison, metrics: seriesMetrics, dimensions: time, filters, ...rollups },
-    ...Object.values(PANELS).map((p: Panel) => ({ range, metrics: p.metrics, dimensions: dims(p.dimensions), limit,
+    ...Object.values(panelDefs).map((p: Panel) => ({ range, metrics: p.metrics, dimensions: dims(p.dimensions), limit,
       filters: [...filters, ...parseFilters(p.filters ?? [], 'web')], orderBy: p.orderBy ?? [], ...rollups })),
   ];
   const [headline, series, ...panels] = await runBatched(ch, scope, queries, opts.concurrency ?? 4);
@@ -111,7 +114,7 @@ export async function siteOverview(ch: ClickHouseClient, site: Site, opts: Overv
   }
   const names = Object.keys(PANELS) as PanelName[];
   const byPanel = Object.fromEntries(names.map((name, k) => {
-    const p: Panel = PANELS[name];
+    const p: Panel = panelDefs[name]!;
     return [name, panels[k]!.results.map((r) => ({ value: r.dimensions[0]!, ...Object.fromEntries(p.metrics.map((m, i) => [m, r.metrics[i]!])) }) as PanelRow)];
   })) as Record<PanelName, PanelRow[]>;
   byPanel.frequency = fillFrequency(byPanel.frequency);
