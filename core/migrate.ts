@@ -40,12 +40,32 @@ export async function migrate(ch: ClickHouseClient, log?: Logger): Promise<numbe
   const applied: number[] = [];
   for (const m of loadMigrations()) {
     if (done.has(m.version)) continue;
-    for (const statement of m.statements) await exec(ch, statement);
+    for (const statement of m.statements) await runMigrationStatement(ch, statement);
     await ch.insert({ table: 'schema_migrations', values: [{ version: m.version, name: m.name }], format: 'JSONEachRow' });
     applied.push(m.version);
     log?.info({ migration: m.name }, 'applied migration');
   }
   return applied;
+}
+
+/**
+ * `BACKFILL <table> FROM <view>` in a migration: empties the materialized view's table, then fills it from the rows
+ * stored before the view existed with the view's own query, read back from the store (system.tables.as_select), so a
+ * migration states that query once. insert_deduplicate = 0: a re-run inserts the same blocks again, which a table's
+ * deduplication window would otherwise drop. Run it before any writer starts (`vigil` migrates before its worker):
+ * rows inserted meanwhile would be counted by the view and by the backfill.
+ */
+const BACKFILL = /^BACKFILL\s+([a-z_][a-z0-9_]*)\s+FROM\s+([a-z_][a-z0-9_]*)$/i;
+
+export async function runMigrationStatement(ch: ClickHouseClient, statement: string): Promise<void> {
+  const backfill = BACKFILL.exec(statement);
+  if (!backfill) return exec(ch, statement);
+  const [, table, view] = backfill;
+  const [row] = await queryRows<{ q: string }>(ch, `SELECT as_select AS q FROM system.tables
+    WHERE database = currentDatabase() AND name = {v:String} AND engine = 'MaterializedView'`, { v: view });
+  if (!row?.q) throw new Error(`BACKFILL ${table} FROM ${view}: there is no materialized view ${view}`);
+  await exec(ch, `TRUNCATE TABLE ${table}`);
+  await exec(ch, `INSERT INTO ${table} ${row.q} SETTINGS insert_deduplicate = 0`);
 }
 
 /**

@@ -98,45 +98,8 @@ ARRAY JOIN [('hour', toStartOfHour(toDateTime(timestamp))), ('day', toStartOfDay
 WHERE name != 'engagement'
 GROUP BY site_id, span, bucket, name, pathname;
 
--- Backfill from the rows stored before the views existed. Emptied first, so a migration interrupted after this point
--- and run again does not count twice. Rows inserted while it runs could be counted twice (by a view and here): run
--- it with the worker stopped, as `vigil` does (migrations run before the worker starts). insert_deduplicate = 0: a
--- re-run inserts the same blocks again, which the deduplication window would otherwise drop.
-TRUNCATE TABLE visit_rollup;
-
-INSERT INTO visit_rollup
-SELECT site_id, b.1 AS span, b.2 AS bucket, kv.1 AS dim, kv.2 AS value,
-  uniqCombinedStateIf(12)(visitor_id, sign > 0) AS visitors, sum(sign) AS visits, sum(sign * pageviews) AS pageviews,
-  sum(sign * events) AS custom_events, sum(sign * is_bounce) AS bounces, sum(sign * duration_ms) AS duration_ms
-FROM sessions
-ARRAY JOIN [('hour', toStartOfHour(toDateTime(start))), ('day', toStartOfDay(toDateTime(start))), ('week', toDateTime(toMonday(toDateTime(start)), 'UTC')),
-  ('month', toDateTime(toStartOfMonth(toDateTime(start)), 'UTC'))] AS b
-ARRAY JOIN [('entry_page', entry_page), ('exit_page', exit_page), ('source', if(referrer_source = '', 'Direct / None', referrer_source)),
-  ('channel', channel), ('utm_source', utm_source), ('utm_medium', utm_medium), ('utm_campaign', utm_campaign),
-  ('country', country_code), ('region', region), ('city', city), ('browser', browser), ('os', os), ('device', device_type),
-  ('screen', screen_size), ('visitor_type', multiIf(id_type != 'cookie', 'cookieless', new_visitor = 1, 'new', 'returning'))] AS kv
-GROUP BY site_id, span, bucket, dim, value
-SETTINGS insert_deduplicate = 0;
-
-TRUNCATE TABLE visit_totals;
-
-INSERT INTO visit_totals
-SELECT site_id, b.1 AS span, b.2 AS bucket, multiIf(id_type != 'cookie', 'cookieless', new_visitor = 1, 'new', 'returning') AS value,
-  uniqCombinedStateIf(12)(visitor_id, sign > 0) AS visitors, sum(sign) AS visits, sum(sign * pageviews) AS pageviews,
-  sum(sign * events) AS custom_events, sum(sign * is_bounce) AS bounces, sum(sign * duration_ms) AS duration_ms
-FROM sessions
-ARRAY JOIN [('hour', toStartOfHour(toDateTime(start))), ('day', toStartOfDay(toDateTime(start))), ('week', toDateTime(toMonday(toDateTime(start)), 'UTC')),
-  ('month', toDateTime(toStartOfMonth(toDateTime(start)), 'UTC'))] AS b
-GROUP BY site_id, span, bucket, value
-SETTINGS insert_deduplicate = 0;
-
-TRUNCATE TABLE event_rollup;
-
-INSERT INTO event_rollup
-SELECT site_id, b.1 AS span, b.2 AS bucket, name, pathname, uniqCombinedState(12)(visitor_id) AS visitors, count() AS events
-FROM events
-ARRAY JOIN [('hour', toStartOfHour(toDateTime(timestamp))), ('day', toStartOfDay(toDateTime(timestamp))),
-  ('week', toDateTime(toMonday(toDateTime(timestamp)), 'UTC')), ('month', toDateTime(toStartOfMonth(toDateTime(timestamp)), 'UTC'))] AS b
-WHERE name != 'engagement'
-GROUP BY site_id, span, bucket, name, pathname
-SETTINGS insert_deduplicate = 0;
+-- Backfill from the rows stored before the views existed, with each view's own query (core/migrate.ts, BACKFILL).
+-- Each table is emptied first, so a migration interrupted here and run again does not count twice.
+BACKFILL visit_rollup FROM visit_rollup_mv;
+BACKFILL visit_totals FROM visit_totals_mv;
+BACKFILL event_rollup FROM event_rollup_mv;

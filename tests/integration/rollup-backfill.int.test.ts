@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { exec, insertRows, openClickHouse, queryRows, type ClickHouseClient } from '../../core/clickhouse.ts';
 import { toChTime } from '../../core/event.ts';
-import { loadMigrations, migrate } from '../../core/migrate.ts';
+import { loadMigrations, migrate, runMigrationStatement } from '../../core/migrate.ts';
 import type { Site } from '../../core/registry.ts';
 import { siteOverview } from '../../dashboard/api/query/overview.ts';
 
@@ -46,7 +46,7 @@ describe('rollup migration: backfill of existing rows', () => {
     await exec(ch, `CREATE TABLE IF NOT EXISTS schema_migrations (version UInt32, name String, applied_at DateTime DEFAULT now())
       ENGINE = ReplacingMergeTree ORDER BY version`);
     for (const m of loadMigrations().filter((x) => x.version < 8)) {
-      for (const s of m.statements) await exec(ch, s);
+      for (const s of m.statements) await runMigrationStatement(ch, s);
       await ch.insert({ table: 'schema_migrations', values: [{ version: m.version, name: m.name }], format: 'JSONEachRow' });
     }
     await store([visitRows(1, '2026-03-23T09:00:00Z', ['/', '/pricing'], 'DE'), visitRows(2, '2026-03-24T23:30:00Z', ['/docs'], 'FR'),
@@ -70,7 +70,7 @@ describe('rollup migration: backfill of existing rows', () => {
   it('counts nothing twice when its statements run again (a migration stopped half-way)', async () => {
     const before = await overview(true);
     const m = loadMigrations().find((x) => x.version === 8)!;
-    for (const s of m.statements) await exec(ch, s);
+    for (const s of m.statements) await runMigrationStatement(ch, s);
     assert.deepEqual(await overview(true), before);
     const [row] = await queryRows<{ v: string; s: string }>(ch, `SELECT (SELECT sum(visits) FROM visit_rollup WHERE dim = 'country' AND span = 'day') AS v,
       (SELECT sum(sign) FROM sessions) AS s`);
