@@ -111,6 +111,12 @@ try {
     await siteOverview(ch, site, { dateRange: '30d', now, concurrency: CONCURRENCY });
     overviewMs.push(performance.now() - t);
   }
+  const apartMs: number[] = [];
+  for (let i = 0; i < Math.min(RUNS, 3); i++) {
+    const t = performance.now();
+    await siteOverview(raw, site, { dateRange: '30d', now, concurrency: CONCURRENCY, together: false });
+    apartMs.push(performance.now() - t);
+  }
   const rawMs: number[] = [];
   let rawView: Awaited<ReturnType<typeof siteOverview>> | undefined;
   for (let i = 0; i < Math.min(RUNS, 3); i++) {
@@ -119,13 +125,14 @@ try {
     rawMs.push(performance.now() - t);
   }
   timings.length = 0;
-  const view = await siteOverview(ch, site, { dateRange: '30d', now, concurrency: 1 }); // one at a time, for the time of each statement
+  const view = await siteOverview(ch, site, { dateRange: '30d', now, concurrency: 1, together: false }); // one at a time, for the time of each statement
   const b = median(bareMs);
   const o = median(overviewMs);
   console.log(`\n| ${EVENTS.toLocaleString('en')} events, 30 days (${Number(scan!.n).toLocaleString('en')} events, ${Number(scan!.v).toLocaleString('en')} visitors in range) | median of ${RUNS} |`);
   console.log('|---|---|');
   console.log(`| bare count() + uniq(visitor_id) | ${b.toFixed(0)} ms |`);
-  console.log(`| site overview (${timings.length} statements, every panel, ${CONCURRENCY} at a time) | ${o.toFixed(0)} ms (${(o / b).toFixed(1)}× the bare scan) |`);
+  console.log(`| site overview, every panel (${timings.length} statements as one, runTogether) | ${o.toFixed(0)} ms (${(o / b).toFixed(1)}× the bare scan) |`);
+  console.log(`| the same, one statement after another (together: false), median of ${apartMs.length} | ${median(apartMs).toFixed(0)} ms |`);
   console.log(`| site overview from raw rows only (rollups: false), median of ${rawMs.length} | ${median(rawMs).toFixed(0)} ms |`);
   console.log('\nstatements, run one at a time:');
   for (const s of timings) console.log(`${s.ms.toFixed(0).padStart(6)} ms  ${s.sql.replace(/\s+/g, ' ').slice(0, 110)}`);

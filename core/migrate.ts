@@ -3,6 +3,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { exec, queryRows, type ClickHouseClient } from './clickhouse.ts';
 import type { Logger } from './log.ts';
+import { writeMissingSiteZones } from './site-zones.ts';
 
 const MIGRATIONS_DIR = join(dirname(fileURLToPath(import.meta.url)), 'migrations');
 /** Tables whose rows expire with the analytics retention. */
@@ -58,6 +59,8 @@ export async function migrate(ch: ClickHouseClient, log?: Logger): Promise<numbe
 const BACKFILL = /^BACKFILL\s+([a-z_][a-z0-9_]*)\s+FROM\s+([a-z_][a-z0-9_]*)$/i;
 
 export async function runMigrationStatement(ch: ClickHouseClient, statement: string): Promise<void> {
+  // `SITE ZONES`: each existing site's UTC offsets into site_zones (core/site-zones.ts), before views look them up.
+  if (/^SITE\s+ZONES$/i.test(statement)) return writeMissingSiteZones(ch);
   const backfill = BACKFILL.exec(statement);
   if (!backfill) return exec(ch, statement);
   const [, table, view] = backfill;

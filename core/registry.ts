@@ -1,13 +1,18 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { queryRows, type ClickHouseClient } from './clickhouse.ts';
 import { toChTime } from './event.ts';
+import { writeSiteZone, zoneChangeAt } from './site-zones.ts';
 
 /**
  * Sites, products and product API keys: kept in small ReplacingMergeTree tables (a change is a newer version of the
  * row, read with FINAL) and cached in memory. A lookup that misses reloads at most once a second, so a site added by
  * another process receives events at once; a periodic refresh picks up removals.
  */
-export interface Site { siteId: string; domain: string; timezone: string; honorDnt: boolean; createdAt: string }
+export interface Site {
+  siteId: string; domain: string; timezone: string; honorDnt: boolean; createdAt: string;
+  /** When the time zone last changed (UTC ms; absent or 0: never). Rollup rows before it are in the old zone. */
+  timezoneSince?: number;
+}
 export interface Product { productId: string; name: string; createdAt: string }
 export interface ApiKeyInfo { keyId: string; productId: string; prefix: string; createdAt: string }
 
@@ -28,7 +33,7 @@ export function isTimeZone(tz: string): boolean {
 export const hashApiKey = (key: string) => createHash('sha256').update(key).digest('hex');
 const newId = (prefix: string) => `${prefix}${randomBytes(6).toString('hex')}`;
 
-interface SiteRow { site_id: string; domain: string; timezone: string; honor_dnt: number; created_at: string }
+interface SiteRow { site_id: string; domain: string; timezone: string; honor_dnt: number; created_at: string; since: string }
 interface ProductRow { product_id: string; name: string; created_at: string }
 interface KeyRow { key_id: string; product_id: string; key_hash: string; prefix: string; created_at: string }
 
@@ -58,12 +63,12 @@ export class Registry {
 
   private async load(): Promise<void> {
     const [sites, products, keys] = await Promise.all([
-      queryRows<SiteRow>(this.ch, 'SELECT site_id, domain, timezone, honor_dnt, created_at FROM sites FINAL WHERE deleted = 0'),
+      queryRows<SiteRow>(this.ch, 'SELECT site_id, domain, timezone, honor_dnt, created_at, toUnixTimestamp64Milli(timezone_since) AS since FROM sites FINAL WHERE deleted = 0'),
       queryRows<ProductRow>(this.ch, 'SELECT product_id, name, created_at FROM products FINAL WHERE deleted = 0'),
       queryRows<KeyRow>(this.ch, 'SELECT key_id, product_id, key_hash, prefix, created_at FROM api_keys FINAL WHERE revoked = 0'),
     ]);
     this.sitesByDomain = new Map(sites.map((s) => [s.domain, { siteId: s.site_id, domain: s.domain, timezone: s.timezone,
-      honorDnt: Number(s.honor_dnt) === 1, createdAt: s.created_at }]));
+      honorDnt: Number(s.honor_dnt) === 1, createdAt: s.created_at, timezoneSince: Number(s.since) }]));
     this.productsById = new Map(products.map((p) => [p.product_id, { productId: p.product_id, name: p.name, createdAt: p.created_at }]));
     this.keysByHash = new Map(keys.filter((k) => this.productsById.has(k.product_id))
       .map((k) => [k.key_hash, { keyId: k.key_id, productId: k.product_id, prefix: k.prefix, createdAt: k.created_at }]));
@@ -113,7 +118,9 @@ export class Registry {
     if (!isTimeZone(timezone)) throw new RegistryError(`"${timezone}" is not an IANA time zone (for example Europe/Berlin)`);
     await this.reload();
     if (this.sitesByDomain.has(domain)) throw new RegistryError(`site ${domain} already exists`);
-    const site: Site = { siteId: newId('s_'), domain, timezone, honorDnt: input.honorDnt ?? true, createdAt: toChTime(Date.now()) };
+    const site: Site = { siteId: newId('s_'), domain, timezone, honorDnt: input.honorDnt ?? true, createdAt: toChTime(Date.now()), timezoneSince: 0 };
+    // Its offsets first: the rollups' views file its first events by them.
+    await writeSiteZone(this.ch, site.siteId, timezone);
     await this.writeSite(site, false);
     this.sitesByDomain.set(domain, site);
     return site;
@@ -123,6 +130,10 @@ export class Registry {
     const site = await this.requireSite(domain);
     if (change.timezone !== undefined && !isTimeZone(change.timezone)) throw new RegistryError(`"${change.timezone}" is not an IANA time zone`);
     const next = { ...site, ...Object.fromEntries(Object.entries(change).filter(([, v]) => v !== undefined)) } as Site;
+    if (next.timezone !== site.timezone) {
+      next.timezoneSince = zoneChangeAt(Date.now());
+      await writeSiteZone(this.ch, site.siteId, next.timezone, next.timezoneSince);
+    }
     await this.writeSite(next, false);
     this.sitesByDomain.set(next.domain, next);
     return next;
@@ -144,7 +155,7 @@ export class Registry {
 
   private async writeSite(s: Site, deleted: boolean): Promise<void> {
     await this.ch.insert({ table: 'sites', format: 'JSONEachRow', values: [{ site_id: s.siteId, domain: s.domain, timezone: s.timezone,
-      honor_dnt: s.honorDnt ? 1 : 0, created_at: s.createdAt, deleted: deleted ? 1 : 0, version: Date.now() }] });
+      honor_dnt: s.honorDnt ? 1 : 0, created_at: s.createdAt, timezone_since: toChTime(s.timezoneSince ?? 0), deleted: deleted ? 1 : 0, version: Date.now() }] });
   }
 
   /** Creates a product with its first API key; the key is returned once and only its hash is kept. */

@@ -6,11 +6,22 @@ import { resolveDateRange } from '../../dashboard/api/query/date-range.ts';
 import { resolveDimension } from '../../dashboard/api/query/dimensions.ts';
 import { runEngine } from '../../dashboard/api/query/execute.ts';
 import { siteOverview } from '../../dashboard/api/query/overview.ts';
+import { Registry } from '../../core/registry.ts';
 import { FIXTURE_NOW, startQueryFixture, type LoadedFixture } from '../fixtures/query-fixture.ts';
 import type { TestPlatform } from '../helpers/platform.ts';
 
+/** A visit's session row as the worker writes it: `pageviews` pages, one minute apart, from `at`. */
+function visitRow(site: string, n: number, at: number, pageviews = 1): SessionRow {
+  return { site_id: site, session_id: String(n), sign: 1, version: 1, visitor_id: String(4000 + n),
+    start: toChTime(at), end: toChTime(at + pageviews * 60_000), duration_ms: (pageviews - 1) * 60_000, pageviews, events: 0, engagement_ms: 0,
+    is_bounce: pageviews === 1 ? 1 : 0, entry_page: '/', exit_page: pageviews === 1 ? '/' : '/next', hostname: 'rollup.test', referrer: '',
+    referrer_source: '', channel: 'direct', utm_source: '', utm_medium: '', utm_campaign: '', utm_term: '', utm_content: '', country_code: 'DE',
+    region: '', city: '', browser: 'Firefox', browser_version: '1', os: 'Linux', os_version: '', device_type: 'desktop', screen_size: 'desktop',
+    id_type: 'cookie', cookieless_reason: '', new_visitor: 1 } as unknown as SessionRow;
+}
+
 /**
- * The rollups (core/migrations/008_rollups.sql) on the query fixture, loaded through the real ingest path, so the
+ * The rollups (core/migrations/008_rollups.sql, 009_local_rollups.sql) on the query fixture, loaded through the real ingest path, so the
  * views saw the worker's batches with their +1/-1 visit rows. Every answer from the rollups must equal the raw one
  * (the fixture's sets are small, so even distinct visitors are exact), and what they cannot answer must go raw.
  */
@@ -38,14 +49,26 @@ describe('rollups: the site overview from pre-aggregated rows', () => {
 
   it('answers every panel but visit frequency from the rollups, equal to the raw answer', async () => {
     statements.length = 0;
-    const rolled = await siteOverview(ch, fx.site, { dateRange: week, comparison: 'previous_period', now: FIXTURE_NOW });
+    const rolled = await siteOverview(ch, fx.site, { dateRange: week, comparison: 'previous_period', now: FIXTURE_NOW, together: false });
     // headline and series (each with its comparison), the 15 visit panels in one statement, pages, goals.
     assert.equal(rollupReads().length, 7, rollupReads().join('\n\n'));
     assert.equal(rawReads().length, 1, 'only visit frequency reads sessions');
     assert.match(rawReads()[0]!, /GROUP BY visitor_id/);
-    const raw = await siteOverview(ch, fx.site, { dateRange: week, comparison: 'previous_period', now: FIXTURE_NOW, rollups: false });
+    const raw = await siteOverview(ch, fx.site, { dateRange: week, comparison: 'previous_period', now: FIXTURE_NOW, rollups: false, together: false });
     assert.deepEqual(rolled, raw);
     assert.equal(rolled.headline.visitors!.value, 4, 'the hand-computed figure (query-overview test)');
+  });
+
+  it('sends the overview as one statement and answers exactly as one statement per panel group', async () => {
+    for (const opts of [{ dateRange: week, comparison: 'previous_period' as const }, { dateRange: ['2026-03-01', '2026-10-31'] },
+      { dateRange: week, filters: [['is', 'visit:country', ['DE']]] }, { dateRange: week, filters: [['is', 'event:name', ['Signup']]] }]) {
+      statements.length = 0;
+      const together = await siteOverview(ch, fx.site, { ...opts, now: FIXTURE_NOW });
+      // The comparison of the headline and series is sent with them; that of nothing else waits for a main result.
+      assert.ok(statements.length <= 2, `${statements.length} statements`);
+      assert.match(statements[0]!, /UNION ALL/);
+      assert.deepEqual(together, await siteOverview(ch, fx.site, { ...opts, now: FIXTURE_NOW, together: false }), JSON.stringify(opts));
+    }
   });
 
   it('gives hourly series across both DST changes and monthly ones as raw rows do', async () => {
@@ -74,9 +97,10 @@ describe('rollups: the site overview from pre-aggregated rows', () => {
     assert.deepEqual(rollupReads(), []);
     assert.equal(de.headline.visitors!.value, 2);
 
-    // Asia/Kolkata (+05:30): local midnights are not whole UTC hours. In its week, D1 and E (Sunday night in Berlin)
-    // fall on Monday: A1-A3, B1, B2 and C1 remain.
-    const kolkata = { ...fx.site, timezone: 'Asia/Kolkata' };
+    // A site that has just moved to Asia/Kolkata (+05:30): its rollup rows are in Berlin days, and Kolkata's local
+    // midnights are not whole UTC hours, so nothing but raw rows answers. In its week, D1 and E (Sunday night in
+    // Berlin) fall on Monday: A1-A3, B1, B2 and C1 remain.
+    const kolkata = { ...fx.site, timezone: 'Asia/Kolkata', timezoneSince: FIXTURE_NOW };
     statements.length = 0;
     const k = await siteOverview(ch, kolkata, { dateRange: week, now: FIXTURE_NOW });
     assert.deepEqual(rollupReads(), []);
@@ -95,15 +119,43 @@ describe('rollups: the site overview from pre-aggregated rows', () => {
     assert.deepEqual(visits.results.map((r) => [r.dimensions[0], r.metrics[0]]), [['/', 2], ['/docs', 2], ['/pricing', 2], ['/blog', 1]]);
   });
 
+  it('files visits and events under the local days of a half-hour zone, as raw rows count them', async () => {
+    const registry = new Registry(p.services.ch);
+    const site = await registry.addSite({ domain: 'kolkata-rollup.test', timezone: 'Asia/Kolkata' });
+    // 18:15 and 18:45 UTC are 23:45 on one day and 00:15 on the next in Kolkata (+05:30).
+    const times = ['2026-03-23T18:15:00Z', '2026-03-23T18:45:00Z', '2026-03-24T18:45:00Z', '2026-03-29T18:15:00Z', '2026-03-29T18:45:00Z'];
+    const visits = times.map((t, i) => ({ ...visitRow(site.siteId, i + 1, Date.parse(t)), country_code: i % 2 ? 'IN' : 'DE' }));
+    await insertRows(p.services.ch, 'sessions', visits, 'kolkata-visits');
+    await insertRows(p.services.ch, 'events', visits.map((v, i) => ({ site_id: site.siteId, event_id: `00000000-0000-4000-8000-0000000001${i}0`,
+      timestamp: v.start, name: 'pageview', visitor_id: v.visitor_id, session_id: v.session_id, pathname: '/' })), 'kolkata-events');
+    const scope = { kind: 'site' as const, site };
+    const range = resolveDateRange(week, { tz: site.timezone, now: FIXTURE_NOW });
+    for (const dims of [[], ['time:day'], ['visit:country'], ['event:page']]) {
+      const q = { range, metrics: dims[0] === 'event:page' ? ['visitors', 'pageviews'] : ['visitors', 'visits', 'pageviews'], filters: [],
+        dimensions: dims.map((d) => resolveDimension('web', d, 'dimensions[0]', range.auto)) };
+      statements.length = 0;
+      const rolled = await runEngine(ch, scope, q);
+      assert.equal(rollupReads().length, 1, dims.join());
+      assert.deepEqual(rolled, await runEngine(ch, scope, { ...q, rollups: false }), dims.join());
+    }
+    const days = await runEngine(ch, scope, { range, metrics: ['visits'], filters: [], dimensions: [resolveDimension('web', 'time:day', 'd', 'day')] });
+    // 18:15 on the 29th is the 29th's last minutes; 18:45 already the 30th, outside the week.
+    assert.deepEqual(days.results.map((r) => [r.dimensions[0], r.metrics[0]]), [['2026-03-23', 1], ['2026-03-24', 1], ['2026-03-25', 1], ['2026-03-29', 1]]);
+
+    // After a change of zone, ranges that start before it read raw rows (or UTC hours) until local rows are consistent.
+    const moved = await registry.updateSite('kolkata-rollup.test', { timezone: 'Europe/Berlin' });
+    assert.ok(moved.timezoneSince! > FIXTURE_NOW);
+    statements.length = 0;
+    const berlin = await runEngine(ch, { kind: 'site', site: moved }, { range: resolveDateRange(week, { tz: moved.timezone, now: FIXTURE_NOW }),
+      metrics: ['visits'], filters: [], dimensions: [resolveDimension('web', 'time:day', 'd', 'day')] });
+    assert.ok(statements.every((q) => !/span = 'day'/.test(q)), 'no local day rows of the old zone');
+    assert.deepEqual(berlin.results.map((r) => [r.dimensions[0], r.metrics[0]]), [['2026-03-23', 2], ['2026-03-24', 1], ['2026-03-29', 2]]);
+  });
+
   it('counts a batch the worker retries with the same deduplication token once', async () => {
     const site = 's_dedup_test';
     const at = Date.parse('2026-03-24T09:00:00Z');
-    const visit = (sign: 1 | -1, version: number, pageviews: number) => ({ site_id: site, session_id: '77', sign, version, visitor_id: '4242',
-      start: toChTime(at), end: toChTime(at + pageviews * 60_000), duration_ms: (pageviews - 1) * 60_000, pageviews, events: 0, engagement_ms: 0,
-      is_bounce: pageviews === 1 ? 1 : 0, entry_page: '/', exit_page: pageviews === 1 ? '/' : '/next', hostname: 'dedup.test', referrer: '',
-      referrer_source: '', channel: 'direct', utm_source: '', utm_medium: '', utm_campaign: '', utm_term: '', utm_content: '', country_code: 'DE',
-      region: '', city: '', browser: 'Firefox', browser_version: '1', os: 'Linux', os_version: '', device_type: 'desktop', screen_size: 'desktop',
-      id_type: 'cookie', cookieless_reason: '', new_visitor: 1 }) as SessionRow;
+    const visit = (sign: 1 | -1, version: number, pageviews: number) => ({ ...visitRow(site, 77, at, pageviews), sign, version });
     const event = (n: number) => ({ site_id: site, event_id: `00000000-0000-4000-8000-00000000000${n}`, timestamp: toChTime(at + n * 60_000), name: 'pageview',
       visitor_id: '4242', session_id: '77', pathname: n === 1 ? '/' : '/next' });
     const totals = async () => {

@@ -10,16 +10,20 @@ import { WEB_DIMENSIONS, type DimensionDef } from '../../dashboard/api/query/dim
 import { ROLLUP_VISITORS } from '../../dashboard/api/query/metrics.ts';
 import { rollupWindow } from '../../dashboard/api/query/rollups.ts';
 import { readFileSync } from 'node:fs';
+import type { TupleParam } from '@clickhouse/client';
 
 const range = dayRange('2026-03-23', '2026-03-29', 'Europe/Berlin');
-/** Local midnights at half past a UTC hour: never a rollup, so these tests see the raw plan. */
+/** Local midnights at half past a UTC hour: local day rows answer, UTC hour rows cannot. */
 const kolkata = dayRange('2026-03-23', '2026-03-29', 'Asia/Kolkata');
 const INJECTION = "x' OR 1=1 --";
+const DAY = 86_400_000;
 
-function web(body: Record<string, unknown>, r = range) {
+function web(body: Record<string, unknown>, r = range, opts: { rollups?: boolean; zoneSince?: number } = {}) {
   const q = parseQueryRequest({ site_id: 'example.com', date_range: '7d', ...body });
-  return buildWebQuery('s_site', r, { ...q, dimensions: withRange(q.dimensions, r), limit: q.pagination.limit, offset: q.pagination.offset });
+  return buildWebQuery('s_site', r, { ...q, dimensions: withRange(q.dimensions, r), limit: q.pagination.limit, offset: q.pagination.offset, ...opts });
 }
+/** The raw plan, as without rollups. */
+const rawWeb = (body: Record<string, unknown>, r = range) => web(body, r, { rollups: false });
 
 /** Every value a request carries is a parameter: none may reach the SQL text. */
 describe('query builder: values stay out of the SQL', () => {
@@ -41,7 +45,7 @@ describe('query builder: values stay out of the SQL', () => {
   });
 
   it('passes the site, range, time zone and pagination as typed parameters', () => {
-    const q = web({ metrics: ['visitors'], dimensions: ['time:day'], pagination: { limit: 5, offset: 10 } });
+    const q = rawWeb({ metrics: ['visitors'], dimensions: ['time:day'], pagination: { limit: 5, offset: 10 } });
     assert.deepEqual([q.params.site, q.params.from, q.params.to, q.params.tz, q.params.limit, q.params.offset],
       ['s_site', '2026-03-22 23:00:00.000', '2026-03-29 22:00:00.000', 'Europe/Berlin', 5, 10]);
     for (const p of ['{site:String}', '{from:DateTime64(3)}', '{to:DateTime64(3)}', '{tz:String}', '{limit:UInt32}', '{offset:UInt32}']) assert.ok(q.sql.includes(p), p);
@@ -65,7 +69,7 @@ describe('query builder: values stay out of the SQL', () => {
 
 describe('query builder: choosing the rows that answer', () => {
   it('answers visit figures from sessions with signed sums, without FINAL', () => {
-    const q = web({ metrics: ['visits', 'bounce_rate', 'visit_duration'], dimensions: ['visit:country'] }, kolkata);
+    const q = rawWeb({ metrics: ['visits', 'bounce_rate', 'visit_duration'], dimensions: ['visit:country'] });
     assert.equal(q.name, 'web:sessions');
     assert.match(q.sql, /sum\(sign \* is_bounce\)/);
     assert.ok(!/FINAL/.test(q.sql));
@@ -73,7 +77,7 @@ describe('query builder: choosing the rows that answer', () => {
   });
 
   it('answers page breakdowns from events, without engagement pings', () => {
-    const q = web({ metrics: ['visitors', 'pageviews'], dimensions: ['event:page'] }, kolkata);
+    const q = rawWeb({ metrics: ['visitors', 'pageviews'], dimensions: ['event:page'] });
     assert.equal(q.name, 'web:events');
     assert.match(q.sql, /name != 'engagement'/);
     assert.ok(!/FROM sessions/.test(q.sql));
@@ -94,7 +98,7 @@ describe('query builder: choosing the rows that answer', () => {
   });
 
   it('uses uniq for visitors, never uniqExact', () => {
-    const q = web({ metrics: ['visitors', 'new_visitors', 'percentage'], dimensions: ['visit:browser'] }, kolkata);
+    const q = rawWeb({ metrics: ['visitors', 'new_visitors', 'percentage'], dimensions: ['visit:browser'] });
     assert.match(q.sql, /uniq\(visitor_id\)/);
     assert.ok(!/uniqExact/.test(q.sql));
   });
@@ -103,17 +107,19 @@ describe('query builder: choosing the rows that answer', () => {
 describe('query builder: rollups where they answer (rollups.ts)', () => {
   const table = (body: Record<string, unknown>, r = range) => web(body, r).name;
 
-  it('reads visit and event rollups for ranges of whole UTC hours in a whole-hour zone', () => {
+  it('reads visit and event rollups for ranges of whole local days, in any zone', () => {
     assert.equal(table({ metrics: ['visitors', 'visits', 'bounce_rate'], dimensions: ['visit:country'] }), 'web:visit_rollup');
     assert.equal(table({ metrics: ['visitors', 'new_visitors', 'returning_visitors', 'visits_per_visitor'] }), 'web:visit_rollup');
     assert.equal(table({ metrics: ['visitors', 'pageviews'], dimensions: ['time:hour'] }), 'web:visit_rollup');
     assert.equal(table({ metrics: ['visitors', 'pageviews'], dimensions: ['event:page'] }), 'web:event_rollup');
     assert.equal(table({ metrics: ['visitors', 'events'], dimensions: ['event:name'], filters: [['contains', 'event:page', ['/pricing']]] }), 'web:event_rollup');
     assert.equal(table({ metrics: ['visits'], dimensions: ['visit:exit_page'] }), 'web:visit_rollup');
+    assert.equal(table({ metrics: ['visitors'], dimensions: ['visit:country'] }, kolkata), 'web:visit_rollup');
+    assert.equal(table({ metrics: ['visitors'], dimensions: ['time:day'] }, kolkata), 'web:visit_rollup');
   });
 
   it('reads raw rows for what the rollups do not hold', () => {
-    assert.equal(table({ metrics: ['visitors'], dimensions: ['visit:country'] }, kolkata), 'web:sessions');
+    assert.equal(table({ metrics: ['visitors'], dimensions: ['time:hour'] }, kolkata), 'web:sessions');
     assert.equal(table({ metrics: ['visitors'], filters: [['is', 'visit:country', ['DE']]] }), 'web:sessions');
     assert.equal(table({ metrics: ['visitors'], dimensions: ['visit:exit_page'] }), 'web:sessions');
     assert.equal(table({ metrics: ['new_visitors'], dimensions: ['visit:country'] }), 'web:sessions');
@@ -127,29 +133,52 @@ describe('query builder: rollups where they answer (rollups.ts)', () => {
     assert.equal(buildWebQuery('s_site', range, { metrics: ['visitors'], dimensions: [], filters: [], orderBy: [], limit: 1, offset: 0, rollups: false }).name, 'web:sessions');
   });
 
-  it('covers a range with the largest whole UTC buckets that fit, hours at the ends', () => {
+  it('covers a range with the largest whole local buckets that fit', () => {
     const iso = (w: ReturnType<typeof rollupWindow>) => w!.cover.map((c) => [c.span, new Date(c.from).toISOString().slice(0, 13), new Date(c.to).toISOString().slice(0, 13)]);
-    assert.deepEqual(iso(rollupWindow(range)), [['hour', '2026-03-22T23', '2026-03-23T00'], ['day', '2026-03-23T00', '2026-03-29T00'], ['hour', '2026-03-29T00', '2026-03-29T22']]);
-    // 30 days to Monday 2026-06-01 in Berlin: four ISO weeks, a day, and 24 hours (not 720).
-    assert.deepEqual(iso(rollupWindow(dayRange('2026-05-03', '2026-06-01', 'Europe/Berlin'))), [['hour', '2026-05-02T22', '2026-05-03T00'],
-      ['day', '2026-05-03T00', '2026-05-04T00'], ['week', '2026-05-04T00', '2026-06-01T00'], ['hour', '2026-06-01T00', '2026-06-01T22']]);
+    // Local buckets are local dates (stored at 00:00 UTC): Monday to Sunday in Berlin is one week row.
+    assert.deepEqual(iso(rollupWindow(range)), [['week', '2026-03-23T00', '2026-03-30T00']]);
+    // 30 days to Monday 2026-06-01 in Berlin: a day, four ISO weeks and a day (not 720 hours).
+    assert.deepEqual(iso(rollupWindow(dayRange('2026-05-03', '2026-06-01', 'Europe/Berlin'))), [['day', '2026-05-03T00', '2026-05-04T00'],
+      ['week', '2026-05-04T00', '2026-06-01T00'], ['day', '2026-06-01T00', '2026-06-02T00']]);
     assert.deepEqual(iso(rollupWindow(dayRange('2026-01-01', '2026-03-31', 'UTC'))), [['month', '2026-01-01T00', '2026-04-01T00']]);
-    assert.equal(rollupWindow(kolkata), null);
-    // Lord Howe: +11 in its summer (whole-hour ends), +10:30 in its winter (local days of half hours in between).
-    assert.equal(rollupWindow(dayRange('2026-03-01', '2026-11-30', 'Australia/Lord_Howe')), null);
+    // Half-hour zones have local day rows, not UTC hours.
+    assert.deepEqual(iso(rollupWindow(kolkata)), [['week', '2026-03-23T00', '2026-03-30T00']]);
+    assert.equal(rollupWindow(kolkata)!.hours, false);
+    assert.deepEqual(iso(rollupWindow(dayRange('2026-03-02', '2026-03-29', 'Australia/Lord_Howe'))), [['week', '2026-03-02T00', '2026-03-30T00']]);
+    assert.equal(rollupWindow(realtimeRange(Date.now(), 'UTC')), null);
+    // The cover goes to the statement as the set of its bucket keys, one parameter.
     const q = web({ metrics: ['visitors'] });
-    assert.match(q.sql, /span = 'day' AND bucket >= \{f\d+:DateTime64\(3\)\}/);
-    assert.ok(Object.values(q.params).includes('2026-03-23 00:00:00.000'));
-    assert.match(web({ metrics: ['visitors'], dimensions: ['time:day'] }).sql, /span = 'hour' AND bucket >= \{from:DateTime64\(3\)\}/);
+    assert.match(q.sql, /\(span, bucket\) IN \{f\d+:Array\(Tuple\(String, DateTime\('UTC'\)\)\)\}/);
+    const keys = Object.values(q.params).find(Array.isArray) as TupleParam[];
+    assert.deepEqual(keys.map((k) => k.values), [['week', '2026-03-23 00:00:00']]);
+    const month = web({ metrics: ['visitors'] }, dayRange('2026-05-03', '2026-06-01', 'Europe/Berlin'));
+    assert.deepEqual((Object.values(month.params).find(Array.isArray) as TupleParam[]).map((k) => k.values.join(' ')),
+      ['day 2026-05-03 00:00:00', 'week 2026-05-04 00:00:00', 'week 2026-05-11 00:00:00', 'week 2026-05-18 00:00:00', 'week 2026-05-25 00:00:00', 'day 2026-06-01 00:00:00']);
+    const daily = web({ metrics: ['visitors'], dimensions: ['time:day'] }).sql;
+    assert.match(daily, /span = 'day' AND bucket >= \{f\d+:DateTime64\(3\)\}/);
+    assert.match(daily, /toString\(toDate\(bucket\)\)/);
+    assert.match(web({ metrics: ['visitors'], dimensions: ['time:hour'] }).sql, /span = 'hour' AND bucket >= \{from:DateTime64\(3\)\}/);
+  });
+
+  it('reads UTC hours instead of local rows for ranges starting within two days after the site changed its zone', () => {
+    const soon = rollupWindow(range, range.from - DAY)!;
+    assert.equal(soon.days, null);
+    assert.deepEqual(soon.cover, [{ span: 'hour', from: range.from, to: range.to }]);
+    assert.equal(rollupWindow(kolkata, kolkata.from - DAY), null);
+    assert.match(web({ metrics: ['visitors'], dimensions: ['time:day'] }, range, { zoneSince: range.from - DAY }).sql,
+      /span = 'hour' AND bucket >= \{from:DateTime64\(3\)\}.*\n?/);
+    assert.equal(web({ metrics: ['visitors'] }, kolkata, { zoneSince: kolkata.from - DAY }).name, 'web:sessions');
+    assert.notEqual(rollupWindow(range, range.from - 3 * DAY)!.days, null);
   });
 
   it('keeps in the rollup view the same expression as the dimension catalog, for every kept visit dimension', () => {
-    const migration = readFileSync(new URL('../../core/migrations/008_rollups.sql', import.meta.url), 'utf8').replace(/\s+/g, ' ');
+    const migration = readFileSync(new URL('../../core/migrations/009_local_rollups.sql', import.meta.url), 'utf8').replace(/\s+/g, ' ');
     const kept = Object.values(WEB_DIMENSIONS).filter((d: DimensionDef) => d.level === 'visit' && d.rollup);
     assert.equal(kept.length, 15);
     // Listed once, in the view (the backfill runs the view's own query).
     for (const d of kept as DimensionDef[]) assert.equal(migration.split(`('${d.rollup}', ${d.sql})`).length - 1, 1, d.rollup);
-    assert.match(migration, /AggregateFunction\(uniqCombined\(12\), UInt64\)/);
+    assert.match(migration, /uniqCombinedStateIf\(12\)/);
+    assert.match(readFileSync(new URL('../../core/migrations/008_rollups.sql', import.meta.url), 'utf8'), /AggregateFunction\(uniqCombined\(12\), UInt64\)/);
     assert.ok(ROLLUP_VISITORS.startsWith('uniqCombinedMerge(12)('), 'the engine merges the sketch the tables hold');
   });
 });

@@ -70,7 +70,8 @@ function productIds(filters: Filter[], scope: EngineScope): Filter[] {
 export async function runEngine(ch: ClickHouseClient, scope: EngineScope, q: EngineQuery): Promise<EngineResult> {
   const dimensions = withRange(q.dimensions, q.range);
   const spec = { metrics: q.metrics, dimensions, filters: productIds(q.filters, scope), orderBy: q.orderBy ?? [],
-    limit: q.limit ?? MAX_LIMIT, offset: q.offset ?? 0, totalRows: q.totalRows ?? false, ...(q.rollups === false ? { rollups: false } : {}) };
+    limit: q.limit ?? MAX_LIMIT, offset: q.offset ?? 0, totalRows: q.totalRows ?? false, ...(q.rollups === false ? { rollups: false } : {}),
+    zoneSince: scope.kind === 'site' ? scope.site.timezoneSince ?? 0 : 0 };
   // The feature catalogs of the (already authorised) products in scope: the `feature` dimension reads through them.
   const features = scope.kind === 'product' ? await loadFeatureMap(ch, scope.products.map((p) => p.productId)) : undefined;
   const build = (s: EngineScope, range: TimeRange, sp: Parameters<typeof buildWebQuery>[2]) => buildFor(s, range, sp, features);

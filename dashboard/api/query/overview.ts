@@ -6,12 +6,13 @@ import { runBatched } from './batch.ts';
 import { runEngine, resolveRange, type EngineQuery, type EngineResult } from './execute.ts';
 import { parseFilters, type Filter } from './filters.ts';
 import { withRange } from './request.ts';
+import { runTogether } from './sql.ts';
 
 /**
  * The site view: every panel is one engine query (the same engine as POST /api/v1/query), listed in PANELS. The
- * queries are independent and run through a small pool, so a ClickHouse server runs them side by side (the embedded
- * engine runs them one after another); the panels that read the same visits share one scan (batch.ts), and the
- * engine's planner answers each from the rollups where it can (rollups.ts).
+ * queries are independent: they are issued at once and sent as one statement (runTogether in sql.ts), whose branches
+ * run side by side; the panels that read the same visits share one scan (batch.ts), and the engine's planner answers
+ * each from the rollups where it can (rollups.ts).
  */
 export interface OverviewOptions {
   dateRange: unknown;
@@ -25,6 +26,8 @@ export interface OverviewOptions {
   concurrency?: number;
   /** false: every panel from raw rows (rollups.ts), to compare. */
   rollups?: boolean;
+  /** false: one statement per panel group instead of all in one (runTogether in sql.ts), to time each. */
+  together?: boolean;
 }
 
 interface Panel { metrics: string[]; dimensions: string[]; filters?: unknown[]; orderBy?: [string, 'asc' | 'desc'][] }
@@ -93,7 +96,8 @@ export async function siteOverview(ch: ClickHouseClient, site: Site, opts: Overv
     ...Object.values(panelDefs).map((p: Panel) => ({ range, metrics: p.metrics, dimensions: dims(p.dimensions), limit,
       filters: [...filters, ...parseFilters(p.filters ?? [], 'web')], orderBy: p.orderBy ?? [], ...rollups })),
   ];
-  const [headline, series, ...panels] = await runBatched(ch, scope, queries, opts.concurrency ?? 4);
+  const together = opts.together !== false;
+  const [headline, series, ...panels] = await runBatched(together ? runTogether(ch) : ch, scope, queries, together ? queries.length : opts.concurrency ?? 4);
 
   const figures: Record<string, Figure> = {};
   const top = headline!.results[0]!;

@@ -5,7 +5,7 @@ import { isTime, type DimRef } from './dimensions.ts';
 import { invalid } from './errors.ts';
 import { compileFilters, leaves, withoutTopLevel, type Filter } from './filters.ts';
 import { webMetric, type WebSource, type WebTable } from './metrics.ts';
-import { rollupWhere, rollupWindow, tableFor, visitRollupRelation, type RollupWindow } from './rollups.ts';
+import { rollupTimeSql, rollupWhere, rollupWindow, tableFor, visitRollupRelation, type RollupWindow } from './rollups.ts';
 import { EVENTS_WHERE, dimensionSql, eventInVisit, eventTarget, sessionsRelation, visitHasEvent, visitTarget } from './sources.ts';
 import { Params, type Compiled } from './sql.ts';
 
@@ -13,6 +13,8 @@ export interface WebSpec extends Spec {
   filters: Filter[];
   /** Let the planner read rollups where they answer (default); false reads raw rows only (tests, comparisons). */
   rollups?: boolean;
+  /** When the site's time zone last changed (UTC ms, 0: never): local rollup rows before it are in the old zone. */
+  zoneSince?: number;
 }
 
 /**
@@ -37,7 +39,7 @@ export function buildWebQuery(siteId: string, range: TimeRange, spec: WebSpec): 
   const collapsed = mutable && !spec.metrics.every((m) => webMetric(m).additive);
   let primary: WebSource = freq ? 'visitors' : eventDims.length || range.realtime ? 'events' : 'sessions';
   const eventFilter = leaves(spec.filters).some((l) => l.dim.def.level === 'event');
-  const ctx: Ctx = { params, collapsed, mutable, window: spec.rollups === false ? null : rollupWindow(range) };
+  const ctx: Ctx = { params, collapsed, mutable, window: spec.rollups === false ? null : rollupWindow(range, spec.zoneSince) };
 
   const cols: Record<WebSource, Col[]> = { sessions: [], events: [], visitors: [] };
   const metricSql = spec.metrics.map((m, i) => {
@@ -101,10 +103,10 @@ function part(ctx: Ctx, source: WebSource, dims: DimRef[], filters: Filter[], co
   const groupBy = dims.length ? `\n  GROUP BY ${dims.map((_, i) => alias(i)).join(', ')}` : '';
   const done = (sql: string) => ({ sql, table });
   if (table === 'visit_rollup' || table === 'event_rollup') {
-    const hours = dims.some(isTime);
-    const select = dims.map((d, i) => `${isTime(d) ? timeBucketSql(d.granularity!, 'bucket') : table === 'visit_rollup' ? 'value' : dimensionSql(d, params)} AS ${alias(i)}`);
+    const g = dims.find(isTime)?.granularity;
+    const select = dims.map((d, i) => `${isTime(d) ? rollupTimeSql(ctx.window!, d.granularity!) : table === 'visit_rollup' ? 'value' : dimensionSql(d, params)} AS ${alias(i)}`);
     const rel = table === 'visit_rollup' ? visitRollupRelation(dims, params) : { from: table, where: compileFilters(filters, { params, home: eventTarget(params) }) };
-    return done(`SELECT ${[...select, ...metrics].join(', ')}\n  FROM ${rel.from}\n  WHERE ${rollupWhere(params, ctx.window!, hours)} AND ${rel.where}${groupBy}`);
+    return done(`SELECT ${[...select, ...metrics].join(', ')}\n  FROM ${rel.from}\n  WHERE ${rollupWhere(params, ctx.window!, g)} AND ${rel.where}${groupBy}`);
   }
   if (source === 'events') {
     const visitDims = dims.map((d, i) => ({ d, i })).filter(({ d }) => d.def.level === 'visit');
