@@ -10,8 +10,9 @@ import type { Site } from '../../core/registry.ts';
 import { siteOverview } from '../../dashboard/api/query/overview.ts';
 
 /**
- * Migration 008 on a store that already holds visits and events: the rollups it creates start with those rows
- * (backfill), carry on with new ones (views), and running its statements again does not count anything twice.
+ * Migrations 008 and 009 on a store that already holds a site's visits and events: the rollups start with those rows
+ * (backfill, 009 in the site's own zone after recording its offsets), carry on with new ones (views), and running the
+ * statements again does not count anything twice.
  */
 describe('rollup migration: backfill of existing rows', () => {
   let ch: ClickHouseClient;
@@ -49,19 +50,23 @@ describe('rollup migration: backfill of existing rows', () => {
       for (const s of m.statements) await runMigrationStatement(ch, s);
       await ch.insert({ table: 'schema_migrations', values: [{ version: m.version, name: m.name }], format: 'JSONEachRow' });
     }
+    await ch.insert({ table: 'sites', format: 'JSONEachRow', values: [{ site_id: site.siteId, domain: site.domain, timezone: site.timezone,
+      honor_dnt: 0, created_at: '2026-01-01 00:00:00.000', deleted: 0, version: 1 }] });
     await store([visitRows(1, '2026-03-23T09:00:00Z', ['/', '/pricing'], 'DE'), visitRows(2, '2026-03-24T23:30:00Z', ['/docs'], 'FR'),
-      visitRows(1, '2026-03-28T23:15:00Z', ['/blog', '/', '/docs'], 'DE'), visitRows(3, '2026-03-17T10:00:00Z', ['/'], 'US')], 'before-008');
+      visitRows(1, '2026-03-28T23:15:00Z', ['/blog', '/', '/docs'], 'DE'), visitRows(3, '2026-03-17T10:00:00Z', ['/'], 'US')], 'before-rollups');
   });
   after(async () => { await ch?.close(); rmSync(dir, { recursive: true, force: true }); });
 
   it('fills the rollups from the rows stored before it, then from new rows', async () => {
-    assert.deepEqual(await migrate(ch), [8]);
+    assert.deepEqual(await migrate(ch), [8, 9]);
+    const [zones] = await queryRows<{ n: string }>(ch, 'SELECT count() AS n FROM site_zones WHERE site_id = {s:String}', { s: site.siteId });
+    assert.ok(Number(zones!.n) > 100, 'the Berlin offsets, a change each spring and autumn');
     const rolled = await overview(true);
     assert.deepEqual(rolled, await overview(false));
     assert.deepEqual([rolled.headline.visitors!.value, rolled.headline.visits!.value, rolled.headline.pageviews!.value], [2, 3, 6]);
     assert.deepEqual(rolled.panels.exit_pages.map((r) => [r.value, r.visits]), [['/docs', 2], ['/pricing', 1]]);
 
-    await store([visitRows(4, '2026-03-25T12:00:00Z', ['/pricing', '/docs'], 'US')], 'after-008');
+    await store([visitRows(4, '2026-03-25T12:00:00Z', ['/pricing', '/docs'], 'US')], 'after-rollups');
     const later = await overview(true);
     assert.deepEqual(later, await overview(false));
     assert.deepEqual([later.headline.visitors!.value, later.headline.visits!.value], [3, 4]);
@@ -69,8 +74,9 @@ describe('rollup migration: backfill of existing rows', () => {
 
   it('counts nothing twice when its statements run again (a migration stopped half-way)', async () => {
     const before = await overview(true);
-    const m = loadMigrations().find((x) => x.version === 8)!;
-    for (const s of m.statements) await runMigrationStatement(ch, s);
+    for (const m of loadMigrations().filter((x) => x.version === 8 || x.version === 9)) {
+      for (const s of m.statements) await runMigrationStatement(ch, s);
+    }
     assert.deepEqual(await overview(true), before);
     const [row] = await queryRows<{ v: string; s: string }>(ch, `SELECT (SELECT sum(visits) FROM visit_rollup WHERE dim = 'country' AND span = 'day') AS v,
       (SELECT sum(sign) FROM sessions) AS s`);
