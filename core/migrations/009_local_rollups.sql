@@ -40,15 +40,13 @@ ARRAY JOIN [('entry_page', entry_page), ('exit_page', exit_page), ('source', if(
   ('screen', screen_size), ('visitor_type', multiIf(id_type != 'cookie', 'cookieless', new_visitor = 1, 'new', 'returning'))] AS kv
 GROUP BY site_id, span, bucket, dim, value;
 
+-- visit_totals holds visit_rollup's visitor_type rows (they are every visit): a view on visit_rollup's inserts copies
+-- them, so the offsets are looked up and the spans listed once. It fires for the backfill of visit_rollup too; the
+-- BACKFILL of visit_totals below empties it first, so nothing counts twice.
 CREATE MATERIALIZED VIEW IF NOT EXISTS visit_totals_mv TO visit_totals AS
-SELECT site_id, b.1 AS span, b.2 AS bucket, multiIf(id_type != 'cookie', 'cookieless', new_visitor = 1, 'new', 'returning') AS value,
-  uniqCombinedStateIf(12)(visitor_id, sign > 0) AS visitors, sum(sign) AS visits, sum(sign * pageviews) AS pageviews,
-  sum(sign * events) AS custom_events, sum(sign * is_bounce) AS bounces, sum(sign * duration_ms) AS duration_ms
-FROM (SELECT s.*, toDate(s.start + toIntervalSecond(z.offset_s)) AS local_day
-  FROM sessions AS s ASOF LEFT JOIN site_zones AS z ON s.site_id = z.site_id AND s.start >= z.from_utc)
-ARRAY JOIN [('hour', toStartOfHour(toDateTime(start))), ('day', toDateTime(local_day, 'UTC')), ('week', toDateTime(toMonday(local_day), 'UTC')),
-  ('month', toDateTime(toStartOfMonth(local_day), 'UTC'))] AS b
-GROUP BY site_id, span, bucket, value;
+SELECT site_id, span, bucket, value, visitors, visits, pageviews, custom_events, bounces, duration_ms
+FROM visit_rollup
+WHERE dim = 'visitor_type';
 
 CREATE MATERIALIZED VIEW IF NOT EXISTS event_rollup_mv TO event_rollup AS
 SELECT site_id, b.1 AS span, b.2 AS bucket, name, pathname, uniqCombinedState(12)(visitor_id) AS visitors, count() AS events
