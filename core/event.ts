@@ -89,6 +89,8 @@ export interface SessionRow extends SessionAttributes {
   version: number;
   visitor_id: string;
   start: string;
+  /** Start of the visitor's previous visit on the site when within the link window; the epoch when none. */
+  prev_start: string;
   end: string;
   duration_ms: number;
   pageviews: number;

@@ -20,6 +20,11 @@ export const keys = (prefix: string) => ({
 });
 
 export const SESSION_TIMEOUT_MS = 30 * 60_000;
+/**
+ * How long a cookie visitor's last visit start is kept, so that the next visit records it (sessions.prev_start). Visit
+ * frequency over ranges up to this long groups only repeat visits; 32 days covers every month and the 30-day preset.
+ */
+export const VISIT_LINK_WINDOW_MS = 32 * 86_400_000;
 
 /** Visitor recognition, visit state and the append, in one atomic round trip (see the script's own comments). */
 const INGEST_WEB_LUA = readFileSync(join(dirname(fileURLToPath(import.meta.url)), 'ingest-web.lua'), 'utf8');
@@ -90,7 +95,7 @@ class WebIngestBatcher {
   }
 
   private send(batch: Pending[]): void {
-    const args = [this.prefix, String(SESSION_TIMEOUT_MS), String(SESSION_TIMEOUT_MS)];
+    const args = [this.prefix, String(SESSION_TIMEOUT_MS), String(SESSION_TIMEOUT_MS), String(VISIT_LINK_WINDOW_MS)];
     for (const { input } of batch) {
       const { row } = input;
       args.push(input.siteId, input.cookieId ?? '', input.cookielessId, input.forceCookieless ? 'cookieless' : 'auto',
@@ -138,6 +143,8 @@ export interface VisitSnapshot {
   idType: string;
   cookielessReason: string;
   newVisitor: 0 | 1;
+  /** Start (ms) of the visitor's previous visit when within the link window; 0 when none or unknown. */
+  prevStart: number;
   after: SessionState;
   before: SessionState | null;
 }
@@ -155,7 +162,7 @@ export function decodeEntry(fields: string[]): DecodedEntry | null {
   const f: Record<string, string> = {};
   for (let i = 0; i + 1 < fields.length; i += 2) f[fields[i]!] = fields[i + 1]!;
   try {
-    if (f.k === 'x' && f.d && f.m) return decodeCompactWeb(f.d, f.m);
+    if (f.k === 'x' && f.d && f.m) return decodeCompactWeb(f.d, f.m, f.l);
     // The one-field-per-value layout of earlier versions: entries appended before an upgrade are still stored.
     if (f.k === 'w' && f.d && f.v && f.s) return decodeLegacyWeb(f);
     if (f.k === 'p' && f.d) return { kind: 'product', rows: JSON.parse(f.d) as ProductEventRow[] };
@@ -178,8 +185,9 @@ function eventLine(d: string, visitorId: string, sessionId: string, idType: stri
  * JSON array of strings: visitor, session, id type, cookieless reason, new visitor, then the visit's version, start,
  * end, pageviews, custom events, engagement, entry and exit page, attributes JSON, id type, cookieless reason, new
  * visitor, site id, and (when the event continued a visit) the previous end, pageviews, events, engagement, exit page.
+ * `l` is the start of the visitor's previous visit ('' none; absent in entries written before visits were linked).
  */
-function decodeCompactWeb(d: string, m: string): DecodedEntry | null {
+function decodeCompactWeb(d: string, m: string, l: string | undefined): DecodedEntry | null {
   const v = JSON.parse(m) as string[];
   if (!Array.isArray(v) || v.length < 18) return null;
   const visitorId = hexToUInt64(v[0]!);
@@ -200,6 +208,7 @@ function decodeCompactWeb(d: string, m: string): DecodedEntry | null {
       idType: v[14] || '',
       cookielessReason: v[15] || '',
       newVisitor: v[16] === '1' ? 1 : 0,
+      prevStart: Number(l) || 0,
       after: { version, end: Number(v[7]), pageviews: Number(v[8]), events: Number(v[9]), engagementMs: Number(v[10]), exitPage: v[12] || '' },
       before: v.length < 23 ? null : { version: version - 1, end: Number(v[18]), pageviews: Number(v[19]), events: Number(v[20]),
         engagementMs: Number(v[21]), exitPage: v[22] || '' },
@@ -225,6 +234,7 @@ function decodeLegacyWeb(f: Record<string, string>): DecodedEntry | null {
       idType: f.st ?? '',
       cookielessReason: f.sr ?? '',
       newVisitor: f.sw === '1' ? 1 : 0,
+      prevStart: 0,
       after: { version: Number(f.sv), end: Number(f.se), pageviews: Number(f.sp), events: Number(f.sc), engagementMs: Number(f.sg), exitPage: f.sx ?? '' },
       before: f.pe === undefined ? null : { version: Number(f.sv) - 1, end: Number(f.pe), pageviews: Number(f.pp), events: Number(f.pc),
         engagementMs: Number(f.pg), exitPage: f.px ?? '' },

@@ -1,7 +1,7 @@
 -- Visitor recognition, visit (session) state and the append to the ingest stream for a batch of web events, in one
 -- atomic round trip. The collector gathers the events that arrive in one turn of its event loop into one call, so
 -- the per-call costs (client command, script start, reply) are paid once per batch, not once per event.
--- ARGV: 1 key prefix, 2 session timeout ms, 3 issued-cookie ttl ms, then 13 per event:
+-- ARGV: 1 key prefix, 2 session timeout ms, 3 issued-cookie ttl ms, 4 visit link window ms, then 13 per event:
 --   site id, cookie visitor id or '', cookieless id, 'cookieless'|'auto', cookieless reason, new visitor id,
 --   new session id, event row JSON, event time ms, event kind ('p' pageview, 'c' custom, 'e' engagement),
 --   page path, engagement ms, session attributes JSON (used when this event starts a visit)
@@ -10,7 +10,7 @@
 -- Each event runs under pcall: one that fails (e.g. Redis out of memory refusing the append) fails alone, and the
 -- events before it, already appended, keep their ids, so every client is told exactly what happened to its event.
 local p = ARGV[1]
-local timeout, issuedTtl = tonumber(ARGV[2]), ARGV[3]
+local timeout, issuedTtl, linkTtl = tonumber(ARGV[2]), ARGV[3], ARGV[4]
 local stream = p .. 'ingest'
 local out = {}
 
@@ -38,8 +38,8 @@ local function ingest(a)
   local now, kind, path, eng = tonumber(ARGV[a + 8]), ARGV[a + 9], ARGV[a + 10], tonumber(ARGV[a + 11])
   local sk = p .. 's:' .. site .. ':' .. visitor
   -- i id, v version, s start, e end, p pageviews, c custom events, g engagement ms, n entry page, x exit page,
-  -- a attributes JSON, t id type, r cookieless reason, w new visitor
-  local st = redis.call('HMGET', sk, 'i', 'v', 's', 'e', 'p', 'c', 'g', 'n', 'x', 'a', 't', 'r', 'w')
+  -- a attributes JSON, t id type, r cookieless reason, w new visitor, q start of the visitor's previous visit ('' none)
+  local st = redis.call('HMGET', sk, 'i', 'v', 's', 'e', 'p', 'c', 'g', 'n', 'x', 'a', 't', 'r', 'w', 'q')
   -- The visit goes on while events are less than the timeout apart, measured in event time (imports replay history).
   local live = st[1] and (now - tonumber(st[4]) <= timeout)
   local prev = nil
@@ -48,8 +48,20 @@ local function ingest(a)
   else
     -- An engagement ping never opens a visit: it belongs to one that has ended.
     if kind == 'e' then return 0, visitor, idtype, isnew end
-    st = {ARGV[a + 6], '0', ARGV[a + 8], ARGV[a + 8], '0', '0', '0', '', '', ARGV[a + 12], idtype, reason, isnew}
+    -- A cookie visitor's last visit start is kept for the link window (one small key each), so each visit records
+    -- when the one before it started: visit frequency then groups only repeat visits (see migration 010).
+    local q = ''
+    if idtype == 'cookie' then
+      local lk = p .. 'l:' .. site .. ':' .. visitor
+      local last = tonumber(redis.call('GET', lk))
+      -- In event time, like the visit timeout (imports replay history): within the window, and never a later visit.
+      if last and last < now and now - last <= tonumber(linkTtl) then q = tostring(last) end
+      if not last or last < now then redis.call('SET', lk, ARGV[a + 8], 'PX', linkTtl) end
+    end
+    st = {ARGV[a + 6], '0', ARGV[a + 8], ARGV[a + 8], '0', '0', '0', '', '', ARGV[a + 12], idtype, reason, isnew, q}
   end
+  -- Visits opened before links existed have no q.
+  local linked = st[14] or ''
   local version = tonumber(st[2]) + 1
   local e = math.max(tonumber(st[4]), now)
   local pv, cu, g = tonumber(st[5]), tonumber(st[6]), tonumber(st[7]) + eng
@@ -62,7 +74,7 @@ local function ingest(a)
     cu = cu + 1
   end
   redis.call('HSET', sk, 'i', st[1], 'v', version, 's', st[3], 'e', e, 'p', pv, 'c', cu, 'g', g, 'n', entry, 'x', exit,
-    'a', st[10], 't', st[11], 'r', st[12], 'w', st[13])
+    'a', st[10], 't', st[11], 'r', st[12], 'w', st[13], 'q', linked)
   redis.call('PEXPIRE', sk, timeout)
 
   -- The visit snapshot travels as one JSON array (see decodeEntry): a few stream fields instead of thirty-odd keeps
@@ -72,11 +84,11 @@ local function ingest(a)
   if prev then
     for i = 1, 5 do m[#m + 1] = prev[i] end
   end
-  local id = redis.call('XADD', stream, '*', 'k', 'x', 'd', ARGV[a + 7], 'm', cjson.encode(m))
+  local id = redis.call('XADD', stream, '*', 'k', 'x', 'd', ARGV[a + 7], 'm', cjson.encode(m), 'l', linked)
   return id, visitor, idtype, isnew
 end
 
-for a = 4, #ARGV, 13 do
+for a = 5, #ARGV, 13 do
   local ok, id, visitor, idtype, isnew = pcall(ingest, a)
   if not ok then
     id, visitor, idtype, isnew = -1, type(id) == 'table' and (id.err or 'error') or tostring(id), '', '0'

@@ -9,6 +9,7 @@ function row(v: VisitSnapshot, state: SessionState, sign: 1 | -1): SessionRow {
     version: state.version,
     visitor_id: v.visitorId,
     start: toChTime(v.start),
+    prev_start: toChTime(v.prevStart),
     end: toChTime(state.end),
     duration_ms: Math.max(0, state.end - v.start),
     pageviews: state.pageviews,

@@ -1,5 +1,6 @@
 import { randomInt } from 'node:crypto';
 import { exec, queryRows, type ClickHouseClient } from '../../core/clickhouse.ts';
+import { VISIT_LINK_WINDOW_MS } from '../../core/ingest-stream.ts';
 import { normaliseDomain, RegistryError, type Product, type Registry, type Site } from '../../core/registry.ts';
 import { FeatureCatalog } from '../api/features/catalog.ts';
 import { birthWeeks, CHUNK_EVENTS, chunks, DAY, localDay, periodStart } from './plan.ts';
@@ -87,7 +88,9 @@ export interface DemoRunOptions { signal?: AbortSignal; seed?: number; now?: num
 export async function runDemo(ch: ClickHouseClient, registry: Registry, opts: DemoOptions,
   onProgress: (p: DemoProgress) => void = () => {}, run: DemoRunOptions = {}): Promise<DemoResult> {
   const started = Date.now();
-  const { site, products } = await ensureDemoEntities(ch, registry, opts.domain);
+  const { site: found, products } = await ensureDemoEntities(ch, registry, opts.domain);
+  // Every visit is rewritten below, linked to its visitor's previous one (see sessionsInsertSql).
+  const site = found.visitsLinkedSince ? await registry.setVisitsLinkedSince(found.domain, 0) : found;
   const productIds = products.map((p) => p.productId);
   await exec(ch, 'DELETE FROM events WHERE site_id = {s:String}', { s: site.siteId });
   await exec(ch, 'DELETE FROM sessions WHERE site_id = {s:String}', { s: site.siteId });
@@ -132,7 +135,7 @@ export async function runDemo(ch: ClickHouseClient, registry: Registry, opts: De
   // The site, a chunk of time at a time: visits into a scratch table, then sessions and events from it.
   try {
     for (const [c0, c1] of chunks(from, now, opts.events)) {
-      const params = { ...web, ...window(c0, c1), k0: 0, n: visitors };
+      const params = { ...web, ...window(c0, c1), k0: 0, n: visitors, linkWindow: VISIT_LINK_WINDOW_MS };
       await exec(ch, `DROP TABLE IF EXISTS ${SCRATCH}`);
       await exec(ch, scratchSql(SCRATCH, site.domain), params);
       const [n] = await queryRows<{ n: string }>(ch, `SELECT sum(length(ev_ts)) AS n FROM ${SCRATCH}`);

@@ -17,17 +17,35 @@ export const VISIT_COLUMNS = `session_id, visitor_id, start_ms, end_ms, pv, cust
   goal_plan, goal_product, link, link_url, ref, utm_source, utm_medium, utm_campaign, utm_term, utm_content, country_code, geo, browser,
   browser_version, os, os_version, device_type, screen_width, screen_size, cookieless, cookieless_reason, new_visitor`;
 
-/** Sessions rows of the visits in `source` (a table or subquery holding VISIT_COLUMNS): one +1 row per visit. */
+/**
+ * Each cookie visit's link to its visitor's previous visit, as the ingest script records it (migration 010): the start
+ * of the visitor's latest earlier visit, among this chunk's visits and those stored in the link window before it, or
+ * 0 when there is none within the window. Parameters: site, c0 (the chunk's start, ms), linkWindow (ms).
+ */
+function linksSql(source: string): string {
+  return `SELECT session_id, if(prev > 0 AND start_ms - prev <= {linkWindow:UInt64}, prev, 0) AS prev_ms
+    FROM (SELECT session_id, start_ms, own,
+        lagInFrame(start_ms, 1, toUInt64(0)) OVER (PARTITION BY visitor_id ORDER BY start_ms ROWS BETWEEN 1 PRECEDING AND CURRENT ROW) AS prev
+      FROM (SELECT session_id, visitor_id, toUInt64(start_ms) AS start_ms, 1 AS own FROM ${source} WHERE NOT cookieless
+        UNION ALL
+        SELECT session_id, visitor_id, toUInt64(toUnixTimestamp64Milli(start)), 0 FROM sessions
+        WHERE site_id = {site:String} AND id_type = 'cookie' AND sign = 1
+          AND start >= fromUnixTimestamp64Milli(toInt64({c0:UInt64} - {linkWindow:UInt64}), 'UTC') AND start < fromUnixTimestamp64Milli(toInt64({c0:UInt64}), 'UTC')
+          AND visitor_id IN (SELECT visitor_id FROM ${source} WHERE NOT cookieless)))
+    WHERE own = 1`;
+}
+
+/** Sessions rows of the visits in `source` (a table holding VISIT_COLUMNS): one +1 row per visit, linked as above. */
 export function sessionsInsertSql(source: string): string {
-  return `INSERT INTO sessions (site_id, session_id, sign, version, visitor_id, start, end, duration_ms, pageviews, events, engagement_ms,
-      is_bounce, entry_page, exit_page, hostname, referrer, referrer_source, channel, utm_source, utm_medium, utm_campaign, utm_term,
-      utm_content, country_code, region, city, browser, browser_version, os, os_version, device_type, screen_size, id_type,
+  return `INSERT INTO sessions (site_id, session_id, sign, version, visitor_id, start, prev_start, end, duration_ms, pageviews, events,
+      engagement_ms, is_bounce, entry_page, exit_page, hostname, referrer, referrer_source, channel, utm_source, utm_medium, utm_campaign,
+      utm_term, utm_content, country_code, region, city, browser, browser_version, os, os_version, device_type, screen_size, id_type,
       cookieless_reason, new_visitor)
-    SELECT {site:String}, session_id, 1, 1, visitor_id, ${ms('start_ms')}, ${ms('end_ms')}, toUInt32(end_ms - start_ms), pv, customs,
-      eng_total, pv <= 1 AND customs = 0, ${PATHS}[page_ids[1]], ${PATHS}[page_ids[pv]], {domain:String}, ref.1, ref.2, ref.3,
+    SELECT {site:String}, session_id, 1, 1, visitor_id, ${ms('start_ms')}, ${ms('l.prev_ms')}, ${ms('end_ms')}, toUInt32(end_ms - start_ms),
+      pv, customs, eng_total, pv <= 1 AND customs = 0, ${PATHS}[page_ids[1]], ${PATHS}[page_ids[pv]], {domain:String}, ref.1, ref.2, ref.3,
       utm_source, utm_medium, utm_campaign, utm_term, utm_content, country_code, geo.1, geo.2, browser, browser_version, os, os_version,
       device_type, screen_size, ${ID_TYPE}, cookieless_reason, new_visitor
-    FROM ${source}
+    FROM ${source} LEFT JOIN (${linksSql(source)}) AS l USING (session_id)
     SETTINGS optimize_on_insert = 0, max_insert_threads = 2`; // only +1 rows: nothing to collapse on insert (which is slow)
 }
 

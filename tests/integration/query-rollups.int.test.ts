@@ -13,7 +13,7 @@ import type { TestPlatform } from '../helpers/platform.ts';
 /** A visit's session row as the worker writes it: `pageviews` pages, one minute apart, from `at`. */
 function visitRow(site: string, n: number, at: number, pageviews = 1): SessionRow {
   return { site_id: site, session_id: String(n), sign: 1, version: 1, visitor_id: String(4000 + n),
-    start: toChTime(at), end: toChTime(at + pageviews * 60_000), duration_ms: (pageviews - 1) * 60_000, pageviews, events: 0, engagement_ms: 0,
+    start: toChTime(at), prev_start: toChTime(0), end: toChTime(at + pageviews * 60_000), duration_ms: (pageviews - 1) * 60_000, pageviews, events: 0, engagement_ms: 0,
     is_bounce: pageviews === 1 ? 1 : 0, entry_page: '/', exit_page: pageviews === 1 ? '/' : '/next', hostname: 'rollup.test', referrer: '',
     referrer_source: '', channel: 'direct', utm_source: '', utm_medium: '', utm_campaign: '', utm_term: '', utm_content: '', country_code: 'DE',
     region: '', city: '', browser: 'Firefox', browser_version: '1', os: 'Linux', os_version: '', device_type: 'desktop', screen_size: 'desktop',
@@ -53,10 +53,49 @@ describe('rollups: the site overview from pre-aggregated rows', () => {
     // headline and series (each with its comparison), the 15 visit panels in one statement, pages, goals.
     assert.equal(rollupReads().length, 7, rollupReads().join('\n\n'));
     assert.equal(rawReads().length, 1, 'only visit frequency reads sessions');
-    assert.match(rawReads()[0]!, /GROUP BY visitor_id/);
+    assert.match(rawReads()[0]!, /prev_start >= \{from:DateTime64\(3\)\}/, 'grouping repeat visits only, from visit links');
     const raw = await siteOverview(ch, fx.site, { dateRange: week, comparison: 'previous_period', now: FIXTURE_NOW, rollups: false, together: false });
     assert.deepEqual(rolled, raw);
     assert.equal(rolled.headline.visitors!.value, 4, 'the hand-computed figure (query-overview test)');
+  });
+
+  it('links each cookie visit to the start of its visitor\'s previous visit, as the ingest script saw them', async () => {
+    const links = await p.rows<{ start: string; prev: string }>(`SELECT DISTINCT toString(start) AS start, toString(prev_start) AS prev
+      FROM sessions WHERE site_id = {s:String} AND prev_start > 0 ORDER BY start`, { s: fx.site.siteId });
+    const utc = (s: string) => `${s}:00.000`;
+    assert.deepEqual(links.map((l) => [l.start, l.prev]), [
+      ['2026-03-23 09:00', '2026-03-20 09:00'], ['2026-03-25 17:00', '2026-03-23 09:00'], ['2026-03-26 08:00', '2026-03-24 11:00'], // A1 A2 B2
+      ['2026-03-28 23:30', '2026-03-25 17:00'], // A3
+      ['2026-10-25 00:30', '2026-10-24 22:30'], ['2026-10-25 01:30', '2026-10-25 00:30'], ['2026-10-25 22:30', '2026-10-25 01:30'],
+      ['2026-10-25 23:30', '2026-10-25 22:30'], // G2..G5, across the autumn DST change
+    ].map(([a, b]) => [utc(a!), utc(b!)]));
+    // First visits (A0 B1 D1 E1 F1 G1) and the cookieless one (C1) link to nothing.
+    const [none] = await p.rows<{ n: string }>('SELECT uniqExact(session_id) AS n FROM sessions WHERE site_id = {s:String} AND prev_start = 0', { s: fx.site.siteId });
+    assert.equal(Number(none!.n), 7);
+  });
+
+  it('counts visit frequency from the links as grouping every visitor does, on ranges within the link window and beyond', async () => {
+    const site = { kind: 'site' as const, site: fx.site };
+    const all: [string, string, unknown[]][] = [
+      // A1 links to A0 before the range: A's first visit in it. A 3, B 2, D 1.
+      ['2026-03-21', '2026-03-29', [['1', 1, 1], ['2', 1, 2], ['3-5', 1, 3]]],
+      // March (31 days, linked) and 46 days (grouped): A 4, B 2, D E F 1 each.
+      ['2026-03-01', '2026-03-31', [['1', 3, 3], ['2', 1, 2], ['3-5', 1, 4]]],
+      ['2026-03-01', '2026-04-15', [['1', 3, 3], ['2', 1, 2], ['3-5', 1, 4]]],
+      // The 25-hour day holds G1..G4; the next day's G5 links to G4, before that range.
+      ['2026-10-25', '2026-10-25', [['3-5', 1, 4]]],
+      ['2026-10-26', '2026-10-26', [['1', 1, 1]]],
+    ];
+    for (const [from, to, expected] of all) {
+      const range = resolveDateRange([from, to], { tz: fx.site.timezone, now: FIXTURE_NOW });
+      const q = { range, metrics: ['visitors', 'visits'], filters: [], dimensions: [resolveDimension('web', 'visitor:frequency', 'dimensions[0]', range.auto)],
+        orderBy: [['visitor:frequency', 'asc']] as [string, 'asc'][] };
+      statements.length = 0;
+      const linked = await runEngine(ch, site, q);
+      assert.equal(/prev_start/.test(statements[0]!), range.to - range.from <= 32 * 86_400_000, `${from} ${to}`);
+      assert.deepEqual(linked.results.map((r) => [...r.dimensions, ...r.metrics]), expected, `${from} ${to}`);
+      assert.deepEqual(linked, await runEngine(ch, site, { ...q, rollups: false }), `${from} ${to}`);
+    }
   });
 
   it('sends the overview as one statement and answers exactly as one statement per panel group', async () => {

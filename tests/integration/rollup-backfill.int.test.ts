@@ -10,9 +10,10 @@ import type { Site } from '../../core/registry.ts';
 import { siteOverview } from '../../dashboard/api/query/overview.ts';
 
 /**
- * Migrations 008 and 009 on a store that already holds a site's visits and events: the rollups start with those rows
+ * Migrations 008 to 010 on a store that already holds a site's visits and events: the rollups start with those rows
  * (backfill, 009 in the site's own zone after recording its offsets), carry on with new ones (views), and running the
- * statements again does not count anything twice.
+ * statements again does not count anything twice. The stored visits have no links to earlier visits (010), so the site
+ * records when linking began and visit frequency before it groups every visitor.
  */
 describe('rollup migration: backfill of existing rows', () => {
   let ch: ClickHouseClient;
@@ -51,6 +52,7 @@ describe('rollup migration: backfill of existing rows', () => {
       await ch.insert({ table: 'schema_migrations', values: [{ version: m.version, name: m.name }], format: 'JSONEachRow' });
     }
     await ch.insert({ table: 'sites', format: 'JSONEachRow', values: [{ site_id: site.siteId, domain: site.domain, timezone: site.timezone,
+      honor_dnt: 0, created_at: '2026-01-01 00:00:00.000', deleted: 0, version: 1 }, { site_id: 's_empty', domain: 'empty.test', timezone: 'UTC',
       honor_dnt: 0, created_at: '2026-01-01 00:00:00.000', deleted: 0, version: 1 }] });
     await store([visitRows(1, '2026-03-23T09:00:00Z', ['/', '/pricing'], 'DE'), visitRows(2, '2026-03-24T23:30:00Z', ['/docs'], 'FR'),
       visitRows(1, '2026-03-28T23:15:00Z', ['/blog', '/', '/docs'], 'DE'), visitRows(3, '2026-03-17T10:00:00Z', ['/'], 'US')], 'before-rollups');
@@ -58,7 +60,14 @@ describe('rollup migration: backfill of existing rows', () => {
   after(async () => { await ch?.close(); rmSync(dir, { recursive: true, force: true }); });
 
   it('fills the rollups from the rows stored before it, then from new rows', async () => {
-    assert.deepEqual(await migrate(ch), [8, 9]);
+    const started = Date.now();
+    assert.deepEqual(await migrate(ch), [8, 9, 10]);
+    const linked = await queryRows<{ id: string; since: string }>(ch,
+      'SELECT site_id AS id, toUnixTimestamp64Milli(visits_linked_since) AS since FROM sites FINAL ORDER BY site_id');
+    assert.equal(linked.length, 2);
+    assert.ok(Number(linked[0]!.since) >= started - 1000, `the site with visits links them from the migration on: ${JSON.stringify(linked)} ${started}`);
+    assert.equal(Number(linked[1]!.since), 0, 'a site without visits has nothing unlinked');
+    site.visitsLinkedSince = Number(linked[0]!.since);
     const [zones] = await queryRows<{ n: string }>(ch, 'SELECT count() AS n FROM site_zones WHERE site_id = {s:String}', { s: site.siteId });
     assert.ok(Number(zones!.n) > 100, 'the Berlin offsets, a change each spring and autumn');
     const rolled = await overview(true);
@@ -74,7 +83,7 @@ describe('rollup migration: backfill of existing rows', () => {
 
   it('counts nothing twice when its statements run again (a migration stopped half-way)', async () => {
     const before = await overview(true);
-    for (const m of loadMigrations().filter((x) => x.version === 8 || x.version === 9)) {
+    for (const m of loadMigrations().filter((x) => x.version >= 8 && x.version <= 10)) {
       for (const s of m.statements) await runMigrationStatement(ch, s);
     }
     assert.deepEqual(await overview(true), before);

@@ -18,7 +18,7 @@ const kolkata = dayRange('2026-03-23', '2026-03-29', 'Asia/Kolkata');
 const INJECTION = "x' OR 1=1 --";
 const DAY = 86_400_000;
 
-function web(body: Record<string, unknown>, r = range, opts: { rollups?: boolean; zoneSince?: number } = {}) {
+function web(body: Record<string, unknown>, r = range, opts: { rollups?: boolean; zoneSince?: number; linkedSince?: number } = {}) {
   const q = parseQueryRequest({ site_id: 'example.com', date_range: '7d', ...body });
   return buildWebQuery('s_site', r, { ...q, dimensions: withRange(q.dimensions, r), limit: q.pagination.limit, offset: q.pagination.offset, ...opts });
 }
@@ -180,6 +180,30 @@ describe('query builder: rollups where they answer (rollups.ts)', () => {
     assert.match(migration, /uniqCombinedStateIf\(12\)/);
     assert.match(readFileSync(new URL('../../core/migrations/008_rollups.sql', import.meta.url), 'utf8'), /AggregateFunction\(uniqCombined\(12\), UInt64\)/);
     assert.ok(ROLLUP_VISITORS.startsWith('uniqCombinedMerge(12)('), 'the engine merges the sketch the tables hold');
+  });
+});
+
+describe('query builder: visit frequency from visit links (migration 010)', () => {
+  const freq = { metrics: ['visitors', 'visits', 'percentage'], dimensions: ['visitor:frequency'] };
+  const linked = (q: { sql: string }) => q.sql.includes('prev_start >= {from:DateTime64(3)}');
+
+  it('groups only repeat visits by visitor on an unfiltered range within the link window', () => {
+    const q = web(freq);
+    assert.ok(linked(q));
+    assert.doesNotMatch(q.sql, /GROUP BY visitor_id/);
+    assert.match(q.sql, /sum\(n\) AS m0, sum\(n \* visits\) AS m1/);
+    // The 30-day preset and a 31-day month fit the 32-day window.
+    assert.ok(linked(web(freq, dayRange('2026-01-01', '2026-01-31', 'Europe/Berlin'))));
+  });
+
+  it('groups every visitor for longer ranges, under filters, without rollups, and before the site\'s visits were linked', () => {
+    const plain = (q: { sql: string }) => !linked(q) && /GROUP BY visitor_id/.test(q.sql);
+    assert.ok(plain(web(freq, dayRange('2026-01-01', '2026-02-05', 'Europe/Berlin'))), 'longer than the window');
+    assert.ok(plain(web({ ...freq, filters: [['is', 'visit:country', ['DE']]] })), 'a filter could drop the visit a later one links to');
+    assert.ok(plain(web({ ...freq, filters: [['is', 'event:page', ['/']]] })));
+    assert.ok(plain(rawWeb(freq)));
+    assert.ok(plain(web(freq, range, { linkedSince: range.from + 1 })), 'visits before linking began have no link');
+    assert.ok(linked(web(freq, range, { linkedSince: range.from })));
   });
 });
 

@@ -7,7 +7,7 @@ import { sessionRows } from '../../worker/session-rows.ts';
 const state = (version: number, pageviews: number, events = 0): SessionState =>
   ({ version, end: 1000 * version, pageviews, events, engagementMs: 0, exitPage: `/p${pageviews}` });
 const snap = (version: number, pageviews: number, events = 0, session = '1'): VisitSnapshot => ({
-  siteId: 's', sessionId: session, visitorId: '9', start: 0, entryPage: '/p1', idType: 'cookie', cookielessReason: '', newVisitor: 1,
+  siteId: 's', sessionId: session, visitorId: '9', start: 0, entryPage: '/p1', idType: 'cookie', cookielessReason: '', newVisitor: 1, prevStart: 0,
   attributes: { referrer_source: 'Google' } as VisitSnapshot['attributes'],
   after: state(version, pageviews, events), before: version > 1 ? state(version - 1, pageviews - 1, events) : null,
 });

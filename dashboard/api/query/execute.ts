@@ -71,7 +71,8 @@ export async function runEngine(ch: ClickHouseClient, scope: EngineScope, q: Eng
   const dimensions = withRange(q.dimensions, q.range);
   const spec = { metrics: q.metrics, dimensions, filters: productIds(q.filters, scope), orderBy: q.orderBy ?? [],
     limit: q.limit ?? MAX_LIMIT, offset: q.offset ?? 0, totalRows: q.totalRows ?? false, ...(q.rollups === false ? { rollups: false } : {}),
-    zoneSince: scope.kind === 'site' ? scope.site.timezoneSince ?? 0 : 0 };
+    zoneSince: scope.kind === 'site' ? scope.site.timezoneSince ?? 0 : 0,
+    linkedSince: scope.kind === 'site' ? scope.site.visitsLinkedSince ?? 0 : 0 };
   // The feature catalogs of the (already authorised) products in scope: the `feature` dimension reads through them.
   const features = scope.kind === 'product' ? await loadFeatureMap(ch, scope.products.map((p) => p.productId)) : undefined;
   const build = (s: EngineScope, range: TimeRange, sp: Parameters<typeof buildWebQuery>[2]) => buildFor(s, range, sp, features);

@@ -44,8 +44,8 @@ const rollupVisitorsIf = (cond: string) => `uniqCombinedMergeIf(12)(visitors, ${
 const COOKIE = "value != 'cookieless'";
 
 export const WEB_METRICS = {
-  visitors: { sessions: UNIQ_VISITORS, events: UNIQ_VISITORS, visitors: 'count()', visit_rollup: ROLLUP_VISITORS, event_rollup: ROLLUP_VISITORS },
-  visits: { sessions: 'sum(sign)', events: 'uniq(session_id)', visitors: 'sum(visits)', visit_rollup: 'sum(visits)', additive: true },
+  visitors: { sessions: UNIQ_VISITORS, events: UNIQ_VISITORS, visitors: 'sum(n)', visit_rollup: ROLLUP_VISITORS, event_rollup: ROLLUP_VISITORS },
+  visits: { sessions: 'sum(sign)', events: 'uniq(session_id)', visitors: 'sum(n * visits)', visit_rollup: 'sum(visits)', additive: true },
   pageviews: { sessions: 'sum(sign * pageviews)', events: "countIf(name = 'pageview')", eventCount: true, additive: true,
     visit_rollup: 'sum(pageviews)', event_rollup: "sumIf(events, name = 'pageview')" },
   events: { sessions: 'sum(sign * (pageviews + events))', events: 'count()', eventCount: true, additive: true,

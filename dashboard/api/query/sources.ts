@@ -35,6 +35,23 @@ function collapsedSessions(where: string): string {
 
 export interface Relation { from: string; where: string }
 
+/**
+ * The cookie visitors of the range as rows (visits, n): n visitors made `visits` visits each, for visitor:frequency.
+ * `from`/`where` are the visits' relation and its condition (range, filters).
+ *
+ * The plain way groups every visitor. With `linked` (visits record their visitor's previous start, migration 010; the
+ * planner asks for it only without filters, on ranges within the link window and after linking began), a visit whose
+ * previous one started before the range is its visitor's first in the range, one per visitor. So firsts collapse into
+ * one key (0, which no hashed visitor id is in practice) whose count is every visitor, and only repeat visits are
+ * grouped by visitor: each repeating visitor adds a row with 1 + its repeats and takes itself out of the 1-visit row.
+ */
+export function visitorsRelation(from: string, where: string, linked: boolean): string {
+  const cookie = `${where} AND id_type = 'cookie'`;
+  if (!linked) return `(SELECT visitor_id, sum(sign) AS visits, 1 AS n FROM ${from}\n    WHERE ${cookie} GROUP BY visitor_id HAVING visits > 0)`;
+  return `(SELECT t.1 AS visits, t.2 AS n FROM (SELECT if(prev_start >= {from:DateTime64(3)}, visitor_id, 0) AS v, sum(sign) AS k FROM ${from}
+    WHERE ${cookie} GROUP BY v HAVING k > 0) ARRAY JOIN if(v = 0, [(1, k)], [(k + 1, 1), (1, -1)]) AS t)`;
+}
+
 export function sessionsRelation(collapsed: boolean, wide = false): Relation {
   const where = wide ? VISITS_OF_EVENTS_WHERE : SESSIONS_WHERE;
   return collapsed ? { from: collapsedSessions(where), where: '1' } : { from: 'sessions', where };

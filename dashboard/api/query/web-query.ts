@@ -1,4 +1,5 @@
 import { toChTime } from '../../../core/event.ts';
+import { VISIT_LINK_WINDOW_MS } from '../../../core/ingest-stream.ts';
 import { assemble, type Part, type Spec } from './assemble.ts';
 import { timeBucketSql, type TimeRange } from './date-range.ts';
 import { isTime, type DimRef } from './dimensions.ts';
@@ -6,21 +7,26 @@ import { invalid } from './errors.ts';
 import { compileFilters, leaves, withoutTopLevel, type Filter } from './filters.ts';
 import { webMetric, type WebSource, type WebTable } from './metrics.ts';
 import { rollupTimeSql, rollupWhere, rollupWindow, tableFor, visitRollupRelation, type RollupWindow } from './rollups.ts';
-import { EVENTS_WHERE, dimensionSql, eventInVisit, eventTarget, sessionsRelation, visitHasEvent, visitTarget } from './sources.ts';
+import { EVENTS_WHERE, dimensionSql, eventInVisit, eventTarget, sessionsRelation, visitHasEvent, visitorsRelation, visitTarget } from './sources.ts';
 import { Params, type Compiled } from './sql.ts';
 
 export interface WebSpec extends Spec {
   filters: Filter[];
-  /** Let the planner read rollups where they answer (default); false reads raw rows only (tests, comparisons). */
+  /**
+   * Let the planner read rollups where they answer, and count frequency from visit links (default); false reads raw
+   * rows only and groups every visitor (tests, comparisons).
+   */
   rollups?: boolean;
   /** When the site's time zone last changed (UTC ms, 0: never): local rollup rows before it are in the old zone. */
   zoneSince?: number;
+  /** Since when the site's visits are linked to their visitor's previous one (UTC ms, 0: always; migration 010). */
+  linkedSince?: number;
 }
 
 /**
  * Plans a web query. Which rows answer it:
  * - an event:* dimension, or a realtime range: events (visit-only metrics are refused with a hint);
- * - visitor:frequency: a per-visitor roll-up of visits;
+ * - visitor:frequency: a per-visitor roll-up of visits (of repeat visits only, from visit links, where they answer);
  * - otherwise visits (sessions), except pageviews/events under an event filter, which count the matching events and
  *   so come from events, joined to the visit figures on the dimensions.
  * Each aggregation then reads the rollup of its rows where one answers it (rollups.ts), else the rows themselves.
@@ -39,7 +45,8 @@ export function buildWebQuery(siteId: string, range: TimeRange, spec: WebSpec): 
   const collapsed = mutable && !spec.metrics.every((m) => webMetric(m).additive);
   let primary: WebSource = freq ? 'visitors' : eventDims.length || range.realtime ? 'events' : 'sessions';
   const eventFilter = leaves(spec.filters).some((l) => l.dim.def.level === 'event');
-  const ctx: Ctx = { params, collapsed, mutable, window: spec.rollups === false ? null : rollupWindow(range, spec.zoneSince) };
+  const ctx: Ctx = { params, collapsed, mutable, window: spec.rollups === false ? null : rollupWindow(range, spec.zoneSince),
+    linked: spec.rollups !== false && linksAnswer(range, spec.filters, spec.linkedSince ?? 0) };
 
   const cols: Record<WebSource, Col[]> = { sessions: [], events: [], visitors: [] };
   const metricSql = spec.metrics.map((m, i) => {
@@ -78,7 +85,16 @@ export function buildWebQuery(siteId: string, range: TimeRange, spec: WebSpec): 
   return { name: `web:${base.table}`, sql: assemble(parts, spec, metricSql, sortAliases), params: params.values };
 }
 
-interface Ctx { params: Params; collapsed: boolean; mutable: boolean; window: RollupWindow | null }
+interface Ctx { params: Params; collapsed: boolean; mutable: boolean; window: RollupWindow | null; linked: boolean }
+
+/**
+ * Whether visit links (sessions.prev_start) tell each visitor's first visit in `range`: the range is no longer than
+ * the link window (an earlier visit in it is then always recorded), starts once the site's visits were linked, and
+ * nothing filters visits (a filter could drop a visitor's first visit and keep the next, which links to it).
+ */
+export function linksAnswer(range: TimeRange, filters: Filter[], linkedSince: number): boolean {
+  return !range.realtime && filters.length === 0 && range.to - range.from <= VISIT_LINK_WINDOW_MS && range.from >= linkedSince;
+}
 /** A metric of an aggregation and the alias it answers under. */
 interface Col { metric: string; alias: string }
 
@@ -123,8 +139,9 @@ function part(ctx: Ctx, source: WebSource, dims: DimRef[], filters: Filter[], co
   const where = compileFilters(filters, { params, home: visitTarget(params), other: eventTarget(params), member: visitHasEvent });
   if (source === 'visitors') {
     const select = dims.map((d, i) => `${d.def.sql} AS ${alias(i)}`);
-    return done(`SELECT ${[...select, ...metrics].join(', ')}\n  FROM (SELECT visitor_id, sum(sign) AS visits FROM ${rel.from}
-    WHERE ${rel.where} AND id_type = 'cookie' AND ${where} GROUP BY visitor_id HAVING visits > 0)${groupBy}`);
+    // Linked rows can net a bucket to no visitors (every visitor came back): such a bucket is not a result row.
+    const having = dims.length ? ' HAVING sum(n) > 0' : '';
+    return done(`SELECT ${[...select, ...metrics].join(', ')}\n  FROM ${visitorsRelation(rel.from, `${rel.where} AND ${where}`, ctx.linked)}${groupBy}${having}`);
   }
   const select = dims.map((d, i) => `${isTime(d) ? timeBucketSql(d.granularity!, 'start') : dimensionSql(d, params)} AS ${alias(i)}`);
   return done(`SELECT ${[...select, ...metrics].join(', ')}\n  FROM ${rel.from}\n  WHERE ${rel.where} AND ${where}${groupBy}`);
