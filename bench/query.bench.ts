@@ -13,12 +13,12 @@ import { runDemo } from '../dashboard/demo/generate.ts';
  * `npm run bench:query`: loads EVENTS demo events (default 10 M over 6 months, the `vigil demo` generator with a fixed
  * seed) into an embedded ClickHouse, then times the dashboard's site overview (every panel) for the last 30 days,
  * median of RUNS runs, beside a bare `SELECT count(), uniq(visitor_id) FROM events WHERE site AND range` in the same
- * store and run. Environment: EVENTS, RUNS (7), CONCURRENCY (1), BENCH_DIR (kept and reused when it holds the data).
+ * store and run. Environment: EVENTS, RUNS (15), CONCURRENCY (1), BENCH_DIR (kept and reused when it holds the data).
  * Prints a Markdown table for BENCHMARKS.md, with the time of each statement of the last run, the overview from raw rows
  * only (no rollups) beside it, and how far the rollups' figures are from the raw ones.
  */
 const EVENTS = Number(process.env.EVENTS ?? 10_000_000);
-const RUNS = Number(process.env.RUNS ?? 7);
+const RUNS = Number(process.env.RUNS ?? 15);
 /** Statements in flight at once: 1 suits the embedded engine (it runs one at a time and loses time juggling more). */
 const CONCURRENCY = Number(process.env.CONCURRENCY ?? 1);
 const NOW = Date.parse('2026-06-01T10:00:00Z');
@@ -91,26 +91,38 @@ try {
   }
   if (!site) throw new Error('the demo site is missing');
   const now = NOW;
-  // The overview's "30d" ends today in the site's time zone; the bare scan covers the same 30 local days.
-  const range = await runCompiled<{ from: string; to: string }>(raw, { name: 'range', sql: `SELECT
-      toString(toDateTime64(toStartOfDay(toDateTime64({now:Int64} / 1000, 3, {tz:String})) - INTERVAL 29 DAY, 3, 'UTC')) AS from,
-      toString(toDateTime64(toStartOfDay(toDateTime64({now:Int64} / 1000, 3, {tz:String})) + INTERVAL 1 DAY, 3, 'UTC')) AS to`,
-  params: { now: NOW, tz: site.timezone } });
-  const bare = { name: 'bare', sql: 'SELECT count() AS n, uniq(visitor_id) AS v FROM events WHERE site_id = {site:String} AND timestamp >= {from:DateTime64(3)} AND timestamp < {to:DateTime64(3)}',
-    params: { site: site.siteId, from: range[0]!.from, to: range[0]!.to } };
+  /** The 30 local days ending on `at`'s day, as the overview's "30d" reads them, and the bare scan of those days. */
+  const bareFor = async (at: number) => {
+    const [r] = await runCompiled<{ from: string; to: string }>(raw, { name: 'range', sql: `SELECT
+        toString(toDateTime64(toStartOfDay(toDateTime64({now:Int64} / 1000, 3, {tz:String})) - INTERVAL 29 DAY, 3, 'UTC')) AS from,
+        toString(toDateTime64(toStartOfDay(toDateTime64({now:Int64} / 1000, 3, {tz:String})) + INTERVAL 1 DAY, 3, 'UTC')) AS to`,
+    params: { now: at, tz: site!.timezone } });
+    return { name: 'bare', sql: 'SELECT count() AS n, uniq(visitor_id) AS v FROM events WHERE site_id = {site:String} AND timestamp >= {from:DateTime64(3)} AND timestamp < {to:DateTime64(3)}',
+      params: { site: site!.siteId, from: r!.from, to: r!.to } };
+  };
+  /** Medians of RUNS runs, the bare scan and the overview taking turns. */
+  const timeBoth = async (at: number) => {
+    const bareQ = await bareFor(at);
+    await siteOverview(ch, site!, { dateRange: '30d', now: at }); // warm-up
+    const bareMs: number[] = [];
+    const overviewMs: number[] = [];
+    for (let i = 0; i < RUNS; i++) {
+      let t = performance.now();
+      await runCompiled(raw, bareQ);
+      bareMs.push(performance.now() - t);
+      timings.length = 0;
+      t = performance.now();
+      await siteOverview(ch, site!, { dateRange: '30d', now: at, concurrency: CONCURRENCY });
+      overviewMs.push(performance.now() - t);
+    }
+    return { bare: median(bareMs), overview: median(overviewMs) };
+  };
+  const bare = await bareFor(now);
   const [scan] = await runCompiled<{ n: string; v: string }>(raw, bare);
-  await siteOverview(ch, site, { dateRange: '30d', now }); // warm-up
-  const bareMs: number[] = [];
-  const overviewMs: number[] = [];
-  for (let i = 0; i < RUNS; i++) {
-    let t = performance.now();
-    await runCompiled(raw, bare);
-    bareMs.push(performance.now() - t);
-    timings.length = 0;
-    t = performance.now();
-    await siteOverview(ch, site, { dateRange: '30d', now, concurrency: CONCURRENCY });
-    overviewMs.push(performance.now() - t);
-  }
+  const main = await timeBoth(now);
+  // 2026-06-01 is a Monday, so its 30 days are 4 whole weeks and 2 days. Ending on a Thursday they are 3 weeks and 9
+  // days, the most rollup rows per value (the worst alignment), also timed.
+  const thursday = await timeBoth(NOW - 4 * 86_400_000);
   const apartMs: number[] = [];
   for (let i = 0; i < Math.min(RUNS, 3); i++) {
     const t = performance.now();
@@ -126,12 +138,13 @@ try {
   }
   timings.length = 0;
   const view = await siteOverview(ch, site, { dateRange: '30d', now, concurrency: 1, together: false }); // one at a time, for the time of each statement
-  const b = median(bareMs);
-  const o = median(overviewMs);
+  const b = main.bare;
+  const o = main.overview;
   console.log(`\n| ${EVENTS.toLocaleString('en')} events, 30 days (${Number(scan!.n).toLocaleString('en')} events, ${Number(scan!.v).toLocaleString('en')} visitors in range) | median of ${RUNS} |`);
   console.log('|---|---|');
   console.log(`| bare count() + uniq(visitor_id) | ${b.toFixed(0)} ms |`);
   console.log(`| site overview, every panel (${timings.length} statements as one, runTogether) | ${o.toFixed(0)} ms (${(o / b).toFixed(1)}× the bare scan) |`);
+  console.log(`| the same for the 30 days ending Thursday 2026-05-28 (3 weeks and 9 days of rollup rows): overview / bare | ${thursday.overview.toFixed(0)} ms / ${thursday.bare.toFixed(0)} ms (${(thursday.overview / thursday.bare).toFixed(1)}×) |`);
   console.log(`| the same, one statement after another (together: false), median of ${apartMs.length} | ${median(apartMs).toFixed(0)} ms |`);
   console.log(`| site overview from raw rows only (rollups: false), median of ${rawMs.length} | ${median(rawMs).toFixed(0)} ms |`);
   console.log('\nstatements, run one at a time:');

@@ -6,6 +6,7 @@ import { resolveDateRange } from '../../dashboard/api/query/date-range.ts';
 import { resolveDimension } from '../../dashboard/api/query/dimensions.ts';
 import { runEngine } from '../../dashboard/api/query/execute.ts';
 import { siteOverview } from '../../dashboard/api/query/overview.ts';
+import { parseFilters } from '../../dashboard/api/query/filters.ts';
 import { Registry } from '../../core/registry.ts';
 import { FIXTURE_NOW, startQueryFixture, type LoadedFixture } from '../fixtures/query-fixture.ts';
 import type { TestPlatform } from '../helpers/platform.ts';
@@ -50,8 +51,8 @@ describe('rollups: the site overview from pre-aggregated rows', () => {
   it('answers every panel but visit frequency from the rollups, equal to the raw answer', async () => {
     statements.length = 0;
     const rolled = await siteOverview(ch, fx.site, { dateRange: week, comparison: 'previous_period', now: FIXTURE_NOW, together: false });
-    // headline and series (each with its comparison), the 15 visit panels in one statement, pages, goals.
-    assert.equal(rollupReads().length, 7, rollupReads().join('\n\n'));
+    // The chart with the headline as its totals, and its comparison; the 15 visit panels in one statement, pages, goals.
+    assert.equal(rollupReads().length, 5, rollupReads().join('\n\n'));
     assert.equal(rawReads().length, 1, 'only visit frequency reads sessions');
     assert.match(rawReads()[0]!, /prev_start >= \{from:DateTime64\(3\)\}/, 'grouping repeat visits only, from visit links');
     const raw = await siteOverview(ch, fx.site, { dateRange: week, comparison: 'previous_period', now: FIXTURE_NOW, rollups: false, together: false });
@@ -95,6 +96,34 @@ describe('rollups: the site overview from pre-aggregated rows', () => {
       assert.equal(/prev_start/.test(statements[0]!), range.to - range.from <= 32 * 86_400_000, `${from} ${to}`);
       assert.deepEqual(linked.results.map((r) => [...r.dimensions, ...r.metrics]), expected, `${from} ${to}`);
       assert.deepEqual(linked, await runEngine(ch, site, { ...q, rollups: false }), `${from} ${to}`);
+    }
+  });
+
+  it('gives a chart\'s totals (the headline) from the chart\'s own scan, equal to the query without dimensions', async () => {
+    const site = { kind: 'site' as const, site: fx.site };
+    const metrics = ['visitors', 'visits', 'pageviews', 'views_per_visit', 'bounce_rate', 'visit_duration', 'new_visitors', 'returning_visitors', 'visits_per_visitor'];
+    const cases: { days: string[]; dim: string; filters?: unknown[]; metrics?: string[]; rollups?: false; inline: boolean }[] = [
+      { days: week, dim: 'time:day', inline: true },
+      { days: week, dim: 'time:day', rollups: false, inline: true },
+      { days: ['2026-10-25', '2026-10-25'], dim: 'time:hour', inline: true },
+      { days: week, dim: 'time:day', filters: [['is', 'visit:country', ['DE']]], inline: true },
+      // Conversions are a second aggregation joined to the first: the totals go as a query of their own.
+      { days: week, dim: 'time:day', filters: [['is', 'event:name', ['Signup']]], metrics: [...metrics, 'events', 'conversion_rate'], inline: false },
+    ];
+    for (const c of cases) {
+      const range = resolveDateRange(c.days, { tz: fx.site.timezone, now: FIXTURE_NOW });
+      const comparison = resolveDateRange(['2026-03-16', '2026-03-22'], { tz: fx.site.timezone, now: FIXTURE_NOW });
+      const q = { range, comparison, metrics: c.metrics ?? metrics, filters: parseFilters(c.filters ?? [], 'web'),
+        dimensions: [resolveDimension('web', c.dim, 'dimensions[0]', range.auto)], ...(c.rollups === false ? { rollups: false } : {}) };
+      statements.length = 0;
+      const chart = await runEngine(ch, site, { ...q, totals: true });
+      const label = JSON.stringify(c);
+      assert.equal(statements.length, c.inline ? 2 : 4, label);
+      assert.equal(statements.filter((x) => x.includes('GROUP BY GROUPING SETS')).length, c.inline ? 2 : 0, label);
+      const alone = await runEngine(ch, site, { ...q, dimensions: [] });
+      assert.deepEqual(chart.totals, alone.results[0], label);
+      assert.deepEqual(chart.results, (await runEngine(ch, site, q)).results, `${label}: the chart's own rows are unchanged`);
+      assert.ok(chart.totals!.metrics[1]! > 0, label);
     }
   });
 

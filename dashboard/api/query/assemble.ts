@@ -31,7 +31,18 @@ export interface Spec {
   totalRows?: boolean;
   /** Comparison runs: only these tuples of the non-time dimensions (in order). */
   restrict?: string[][];
+  /**
+   * The part also holds the metrics over every row, as a first row marked `tot` = 1 (GROUP BY GROUPING SETS
+   * ((d..), ()), one scan for a chart and its headline); only where the part is answered in place (inPlace).
+   */
+  totals?: boolean;
 }
+
+/** One part whose columns are the answer already: ordered and cut in place, without a wrapping SELECT. */
+export function inPlace(parts: Part[], spec: Spec, metricSql: string[]): boolean {
+  return parts.length === 1 && !restricted(spec) && !spec.totalRows && metricSql.every((m, i) => m === `m${i}`);
+}
+const restricted = (spec: Spec) => Boolean(spec.restrict && spec.dimensions.some((d) => !isTime(d)));
 
 export function assemble(parts: Part[], spec: Spec, metricSql: string[], sortAliases: Map<number, string>): string {
   const dims = spec.dimensions.map((_, i) => `d${i}`);
@@ -43,11 +54,11 @@ export function assemble(parts: Part[], spec: Spec, metricSql: string[], sortAli
   }).join('\n  ');
   const select = [...dims, ...metricSql.map((m, i) => `${m} AS m${i}`), ...(spec.totalRows ? ['count() OVER () AS total_rows'] : [])];
   const keyDims = spec.dimensions.flatMap((d, i) => (isTime(d) ? [] : [`toString(d${i})`]));
-  const where = spec.restrict && keyDims.length ? `\nWHERE has({cmp:Array(Array(String))}, [${keyDims.join(', ')}])` : '';
-  // One part whose columns are the answer already: order and cut it in place (a wrapping SELECT costs a millisecond
-  // of planning, which the site overview pays once per panel).
-  if (parts.length === 1 && !where && !spec.totalRows && metricSql.every((m, i) => m === `m${i}`)) {
-    return `${parts[0]!.sql}\nORDER BY ${orderBy(spec, sortAliases)}\nLIMIT {limit:UInt32} OFFSET {offset:UInt32}`;
+  const where = restricted(spec) ? `\nWHERE has({cmp:Array(Array(String))}, [${keyDims.join(', ')}])` : '';
+  // In place, a wrapping SELECT's millisecond of planning is saved, which the site overview pays once per panel.
+  if (inPlace(parts, spec, metricSql)) {
+    const tot = spec.totals ? 'tot DESC, ' : '';
+    return `${parts[0]!.sql}\nORDER BY ${tot}${orderBy(spec, sortAliases)}\nLIMIT {limit:UInt32}${tot ? ' + 1' : ''} OFFSET {offset:UInt32}`;
   }
   return `SELECT ${select.join(', ')}\nFROM ${from}${where}\nORDER BY ${orderBy(spec, sortAliases)}\nLIMIT {limit:UInt32} OFFSET {offset:UInt32}`;
 }

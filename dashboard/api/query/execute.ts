@@ -32,10 +32,13 @@ export interface EngineQuery {
   timeLabels?: boolean;
   /** false: raw rows only, never a rollup (see rollups.ts). */
   rollups?: boolean;
+  /** Also the metrics over the whole range (and comparison): a chart's headline, in the same scan where it can be. */
+  totals?: boolean;
 }
 
 export interface EngineResult {
   results: ResultRow[];
+  totals?: ResultRow;
   meta: {
     time_range: { from: string; to: string; time_zone: string };
     comparison_time_range?: { from: string; to: string; time_zone: string };
@@ -72,7 +75,7 @@ export async function runEngine(ch: ClickHouseClient, scope: EngineScope, q: Eng
   const spec = { metrics: q.metrics, dimensions, filters: productIds(q.filters, scope), orderBy: q.orderBy ?? [],
     limit: q.limit ?? MAX_LIMIT, offset: q.offset ?? 0, totalRows: q.totalRows ?? false, ...(q.rollups === false ? { rollups: false } : {}),
     zoneSince: scope.kind === 'site' ? scope.site.timezoneSince ?? 0 : 0,
-    linkedSince: scope.kind === 'site' ? scope.site.visitsLinkedSince ?? 0 : 0 };
+    linkedSince: scope.kind === 'site' ? scope.site.visitsLinkedSince ?? 0 : 0, totals: q.totals === true };
   // The feature catalogs of the (already authorised) products in scope: the `feature` dimension reads through them.
   const features = scope.kind === 'product' ? await loadFeatureMap(ch, scope.products.map((p) => p.productId)) : undefined;
   const build = (s: EngineScope, range: TimeRange, sp: Parameters<typeof buildWebQuery>[2]) => buildFor(s, range, sp, features);
@@ -84,6 +87,13 @@ export async function runEngine(ch: ClickHouseClient, scope: EngineScope, q: Eng
   const g = time >= 0 ? dimensions[time]!.granularity! : null;
   const labels = g && (q.timeLabels || cmpRange) ? timeLabels(q.range, g) : null;
   const keyed = dimensions.some((d) => !isTime(d));
+  // Totals of a breakdown ride in its statements where they can (Spec.totals), else go as a query without dimensions,
+  // issued at once so that runTogether sends it with the others.
+  const inline = Boolean(q.totals && dimensions.length && main.totals && (!cmpPlain || cmpPlain.totals));
+  const apart = q.totals && dimensions.length && !inline
+    ? runEngine(ch, scope, { ...q, dimensions: [], orderBy: [], limit: undefined, offset: 0, totalRows: false, timeLabels: false, totals: false })
+    : null;
+  apart?.catch(() => undefined); // awaited below; a failure of the main statement must not leave it unhandled
 
   let rows: Record<string, unknown>[];
   let cmpRows: Record<string, unknown>[] = [];
@@ -105,8 +115,23 @@ export async function runEngine(ch: ClickHouseClient, scope: EngineScope, q: Eng
     }),
     metrics: q.metrics.map((_, i) => num(r[`m${i}`])),
   });
-  const results: ResultRow[] = rows.map(shape);
-  if (cmpRange) attachComparison(results, cmpRows.map(shape), q, scope, time, labels, g ? timeLabels(cmpRange, g) : null);
+  const isTotal = (r: Record<string, unknown>) => inline && num(r.tot) === 1;
+  const results: ResultRow[] = rows.filter((r) => !isTotal(r)).map(shape);
+  if (cmpRange) attachComparison(results, cmpRows.filter((r) => !isTotal(r)).map(shape), q, scope, time, labels, g ? timeLabels(cmpRange, g) : null);
+  let totals: ResultRow | undefined;
+  if (inline) {
+    // No rows at all: no total row either, and every metric of nothing is 0.
+    const zero = { dimensions: [], metrics: q.metrics.map(() => 0) };
+    const total = (xs: Record<string, unknown>[]) => { const t = xs.find(isTotal); return t ? { ...shape(t), dimensions: [] } : zero; };
+    totals = total(rows);
+    if (cmpRange) {
+      const prev = total(cmpRows);
+      const catalog = scope.kind === 'site' ? 'web' : 'product';
+      totals.comparison = { dimensions: [], metrics: prev.metrics, change: q.metrics.map((m, i) => change(isPointsMetric(catalog, m), totals!.metrics[i]!, prev.metrics[i]!)) };
+    }
+  } else if (q.totals) {
+    totals = dimensions.length ? (await apart!).results[0] : results[0];
+  }
 
   let totalRows: number | undefined;
   if (q.totalRows) {
@@ -115,6 +140,7 @@ export async function runEngine(ch: ClickHouseClient, scope: EngineScope, q: Eng
   }
   return {
     results,
+    ...(totals ? { totals } : {}),
     meta: {
       time_range: timeRangeMeta(q.range),
       ...(cmpRange ? { comparison_time_range: timeRangeMeta(cmpRange) } : {}),

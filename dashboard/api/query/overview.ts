@@ -90,25 +90,27 @@ export async function siteOverview(ch: ClickHouseClient, site: Site, opts: Overv
   const seriesMetrics = goal ? [...SERIES, ...GOAL_METRICS] : SERIES;
   const panelDefs: Record<string, Panel> = goal ? { ...PANELS, ...GOAL_PANELS } : PANELS;
   const rollups = opts.rollups === false ? { rollups: false } : {};
+  // The chart carries the headline as its totals: one scan for both where the engine can (Spec.totals).
+  const chartMetrics = [...new Set([...headlineMetrics, ...seriesMetrics])];
   const queries: EngineQuery[] = [
-    { range, comparison, metrics: headlineMetrics, dimensions: [], filters, ...rollups },
-    { range, comparison, metrics: seriesMetrics, dimensions: time, filters, ...rollups },
+    { range, comparison, metrics: chartMetrics, dimensions: time, filters, totals: true, ...rollups },
     ...Object.values(panelDefs).map((p: Panel) => ({ range, metrics: p.metrics, dimensions: dims(p.dimensions), limit,
       filters: [...filters, ...parseFilters(p.filters ?? [], 'web')], orderBy: p.orderBy ?? [], ...rollups })),
   ];
   const together = opts.together !== false;
-  const [headline, series, ...panels] = await runBatched(together ? runTogether(ch) : ch, scope, queries, together ? queries.length : opts.concurrency ?? 4);
+  const [series, ...panels] = await runBatched(together ? runTogether(ch) : ch, scope, queries, together ? queries.length : opts.concurrency ?? 4);
 
   const figures: Record<string, Figure> = {};
-  const top = headline!.results[0]!;
-  headlineMetrics.forEach((m, i) => {
+  const top = series!.totals!;
+  headlineMetrics.forEach((m) => {
+    const i = chartMetrics.indexOf(m);
     figures[m] = { value: top.metrics[i]!, ...(top.comparison ? { comparison: top.comparison.metrics[i]!, change: top.comparison.change[i]! } : {}) };
   });
   const g = time[0]!.granularity!;
   const labels = timeLabels(range, g);
   const fill = (rows: { label: string; metrics: number[] }[], ls: string[]) => {
     const at = new Map(rows.map((r) => [r.label, r.metrics]));
-    return Object.fromEntries(seriesMetrics.map((m, i) => [m, ls.map((l) => at.get(l)?.[i] ?? 0)]));
+    return Object.fromEntries(seriesMetrics.map((m) => [m, ls.map((l) => at.get(l)?.[chartMetrics.indexOf(m)] ?? 0)]));
   };
   const timeseries: SiteOverview['timeseries'] = { granularity: g, labels, series: fill(series!.results.map((r) => ({ label: r.dimensions[0]!, metrics: r.metrics })), labels) };
   if (comparison) {
@@ -122,7 +124,7 @@ export async function siteOverview(ch: ClickHouseClient, site: Site, opts: Overv
     return [name, panels[k]!.results.map((r) => ({ value: r.dimensions[0]!, ...Object.fromEntries(p.metrics.map((m, i) => [m, r.metrics[i]!])) }) as PanelRow)];
   })) as Record<PanelName, PanelRow[]>;
   byPanel.frequency = fillFrequency(byPanel.frequency);
-  return { time_range: headline!.meta.time_range, ...(headline!.meta.comparison_time_range ? { comparison_time_range: headline!.meta.comparison_time_range } : {}),
+  return { time_range: series!.meta.time_range, ...(series!.meta.comparison_time_range ? { comparison_time_range: series!.meta.comparison_time_range } : {}),
     headline: figures, timeseries, panels: byPanel };
 }
 

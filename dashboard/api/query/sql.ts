@@ -14,6 +14,8 @@ export interface Compiled {
   name: string;
   sql: string;
   params: Record<string, unknown>;
+  /** Its first row (`tot` = 1) holds the metrics over all rows (Spec.totals). */
+  totals?: boolean;
 }
 
 /**

@@ -1,6 +1,6 @@
 import { toChTime } from '../../../core/event.ts';
 import { VISIT_LINK_WINDOW_MS } from '../../../core/ingest-stream.ts';
-import { assemble, type Part, type Spec } from './assemble.ts';
+import { assemble, inPlace, type Part, type Spec } from './assemble.ts';
 import { timeBucketSql, type TimeRange } from './date-range.ts';
 import { isTime, type DimRef } from './dimensions.ts';
 import { invalid } from './errors.ts';
@@ -67,7 +67,7 @@ export function buildWebQuery(siteId: string, range: TimeRange, spec: WebSpec): 
   const extra: string[] = [];
   if (freq?.def.sortSql) { extra.push(`${freq.def.sortSql} AS s0`); sortAliases.set(0, 's0'); }
   const all = dims.map((_, i) => `d${i}`);
-  const base = part(ctx, primary, dims, spec.filters, cols[primary], undefined, extra);
+  let base = part(ctx, primary, dims, spec.filters, cols[primary], undefined, extra);
   const parts: Part[] = [{ sql: base.sql, dims: all, join: 'base' }];
   if (primary === 'sessions' && cols.events.length) parts.push({ sql: part(ctx, 'events', dims, spec.filters, cols.events).sql, dims: all, join: 'full' });
   if (ratios.has('conversion_rate')) {
@@ -82,10 +82,17 @@ export function buildWebQuery(siteId: string, range: TimeRange, spec: WebSpec): 
       dims: byVisit.map((x) => `d${x.k}`), join: 'left' });
   }
   if (ratios.has('percentage')) parts.push({ sql: part(ctx, primary, [], spec.filters, [{ metric: 'visitors', alias: 'h_t' }]).sql, dims: [], join: 'left' });
-  return { name: `web:${base.table}`, sql: assemble(parts, spec, metricSql, sortAliases), params: params.values };
+  // Totals ride in the statement where it is one part answered in place; else the caller asks for them apart.
+  const totals = Boolean(spec.totals && dims.length && spec.offset === 0 && inPlace(parts, spec, metricSql));
+  if (totals) {
+    base = part({ ...ctx, totals }, primary, dims, spec.filters, cols[primary], undefined, extra);
+    parts[0] = { ...parts[0]!, sql: base.sql };
+  }
+  return { name: `web:${base.table}`, sql: assemble(parts, { ...spec, totals }, metricSql, sortAliases), params: params.values,
+    ...(totals ? { totals } : {}) };
 }
 
-interface Ctx { params: Params; collapsed: boolean; mutable: boolean; window: RollupWindow | null; linked: boolean }
+interface Ctx { params: Params; collapsed: boolean; mutable: boolean; window: RollupWindow | null; linked: boolean; totals?: boolean }
 
 /**
  * Whether visit links (sessions.prev_start) tell each visitor's first visit in `range`: the range is no longer than
@@ -114,9 +121,11 @@ function part(ctx: Ctx, source: WebSource, dims: DimRef[], filters: Filter[], co
   extra: string[] = []): { sql: string; table: WebTable } {
   const { params, collapsed, mutable } = ctx;
   const table = tableFor({ source, dims, filters, metrics: cols.map((c) => c.metric) }, ctx.window);
-  const metrics = [...cols.map((c) => `${webMetric(c.metric)[table]!} AS ${c.alias}`), ...extra];
   const alias = (i: number) => `d${keys[i]}`;
-  const groupBy = dims.length ? `\n  GROUP BY ${dims.map((_, i) => alias(i)).join(', ')}` : '';
+  const aliases = dims.map((_, i) => alias(i)).join(', ');
+  // Totals: one more grouping set, of all rows, marked by tot (see Spec.totals).
+  const metrics = [...cols.map((c) => `${webMetric(c.metric)[table]!} AS ${c.alias}`), ...extra, ...(ctx.totals ? [`grouping(${alias(0)}) AS tot`] : [])];
+  const groupBy = !dims.length ? '' : ctx.totals ? `\n  GROUP BY GROUPING SETS ((${aliases}), ())` : `\n  GROUP BY ${aliases}`;
   const done = (sql: string) => ({ sql, table });
   if (table === 'visit_rollup' || table === 'event_rollup') {
     const g = dims.find(isTime)?.granularity;
