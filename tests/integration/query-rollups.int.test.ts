@@ -51,8 +51,9 @@ describe('rollups: the site overview from pre-aggregated rows', () => {
   it('answers every panel but visit frequency from the rollups, equal to the raw answer', async () => {
     statements.length = 0;
     const rolled = await siteOverview(ch, fx.site, { dateRange: week, comparison: 'previous_period', now: FIXTURE_NOW, together: false });
-    // The chart with the headline as its totals, and its comparison; the 15 visit panels in one statement, pages, goals.
-    assert.equal(rollupReads().length, 5, rollupReads().join('\n\n'));
+    // The chart with the headline as its totals, and its comparison; the 15 visit panels in one statement, pages and
+    // goals in another.
+    assert.equal(rollupReads().length, 4, rollupReads().join('\n\n'));
     assert.equal(rawReads().length, 1, 'only visit frequency reads sessions');
     assert.match(rawReads()[0]!, /prev_start >= \{from:DateTime64\(3\)\}/, 'grouping repeat visits only, from visit links');
     const raw = await siteOverview(ch, fx.site, { dateRange: week, comparison: 'previous_period', now: FIXTURE_NOW, rollups: false, together: false });
@@ -125,6 +126,34 @@ describe('rollups: the site overview from pre-aggregated rows', () => {
       assert.deepEqual(chart.results, (await runEngine(ch, site, q)).results, `${label}: the chart's own rows are unchanged`);
       assert.ok(chart.totals!.metrics[1]! > 0, label);
     }
+  });
+
+  it('answers top pages and goals from one scan of the event rollup, ranked and cut as each alone', async () => {
+    const pair = (q: string) => q.includes('FROM event_rollup') && q.includes('GROUP BY GROUPING SETS ((k0), (k1))');
+    for (const limit of [1, 2, 10]) {
+      statements.length = 0;
+      const rolled = await siteOverview(ch, fx.site, { dateRange: week, now: FIXTURE_NOW, limit, together: false });
+      assert.equal(statements.filter(pair).length, 1, `limit ${limit}`);
+      const raw = await siteOverview(ch, fx.site, { dateRange: week, now: FIXTURE_NOW, limit, together: false, rollups: false });
+      assert.deepEqual([rolled.panels.pages, rolled.panels.goals], [raw.panels.pages, raw.panels.goals], `limit ${limit}`);
+      assert.equal(rolled.panels.pages.length, Math.min(limit, 4)); // /, /pricing, /blog, /docs
+    }
+    // A clicked row filters every panel: the event rollup cannot answer, so each panel goes alone.
+    statements.length = 0;
+    await siteOverview(ch, fx.site, { dateRange: week, now: FIXTURE_NOW, filters: [['is', 'visit:country', ['DE']]], together: false });
+    assert.equal(statements.filter(pair).length, 0);
+  });
+
+  it('covers ranges that start or end mid-week with half-week rows, answering as raw rows do', async () => {
+    // Wed 18 .. Sun 29: a day, Thursday-Sunday, a week. Mon 23 .. Sat 28: Monday-Wednesday and three days.
+    for (const dateRange of [['2026-03-18', '2026-03-29'], ['2026-03-23', '2026-03-28'], ['2026-03-19', '2026-10-28']]) {
+      statements.length = 0;
+      const rolled = await siteOverview(ch, fx.site, { dateRange, comparison: 'previous_period', now: FIXTURE_NOW });
+      assert.ok(rollupReads().length > 0 && statements.some((q) => /UNION ALL/.test(q)), JSON.stringify(dateRange));
+      assert.deepEqual(rolled, await siteOverview(ch, fx.site, { dateRange, comparison: 'previous_period', now: FIXTURE_NOW, rollups: false }), JSON.stringify(dateRange));
+    }
+    const [half] = await p.rows<{ n: string }>("SELECT count() AS n FROM visit_rollup WHERE site_id = {s:String} AND span = 'half'", { s: fx.site.siteId });
+    assert.ok(Number(half!.n) > 0);
   });
 
   it('sends the overview as one statement and answers exactly as one statement per panel group', async () => {

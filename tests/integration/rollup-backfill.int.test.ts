@@ -10,7 +10,7 @@ import type { Site } from '../../core/registry.ts';
 import { siteOverview } from '../../dashboard/api/query/overview.ts';
 
 /**
- * Migrations 008 to 010 on a store that already holds a site's visits and events: the rollups start with those rows
+ * Migrations 008 to 011 on a store that already holds a site's visits and events: the rollups start with those rows
  * (backfill, 009 in the site's own zone after recording its offsets), carry on with new ones (views), and running the
  * statements again does not count anything twice. The stored visits have no links to earlier visits (010), so the site
  * records when linking began and visit frequency before it groups every visitor.
@@ -61,7 +61,7 @@ describe('rollup migration: backfill of existing rows', () => {
 
   it('fills the rollups from the rows stored before it, then from new rows', async () => {
     const started = Date.now();
-    assert.deepEqual(await migrate(ch), [8, 9, 10]);
+    assert.deepEqual(await migrate(ch), [8, 9, 10, 11]);
     const linked = await queryRows<{ id: string; since: string }>(ch,
       'SELECT site_id AS id, toUnixTimestamp64Milli(visits_linked_since) AS since FROM sites FINAL ORDER BY site_id');
     assert.equal(linked.length, 2);
@@ -74,6 +74,9 @@ describe('rollup migration: backfill of existing rows', () => {
     assert.deepEqual(rolled, await overview(false));
     assert.deepEqual([rolled.headline.visitors!.value, rolled.headline.visits!.value, rolled.headline.pageviews!.value], [2, 3, 6]);
     assert.deepEqual(rolled.panels.exit_pages.map((r) => [r.value, r.visits]), [['/docs', 2], ['/pricing', 1]]);
+    // Thursday 19 .. Sunday 29 reads the backfilled half-week rows (011) and a week.
+    const midWeek = (rollups: boolean) => siteOverview(ch, site, { dateRange: ['2026-03-19', '2026-03-29'], now, ...(rollups ? {} : { rollups: false }) });
+    assert.deepEqual(await midWeek(true), await midWeek(false));
 
     await store([visitRows(4, '2026-03-25T12:00:00Z', ['/pricing', '/docs'], 'US')], 'after-rollups');
     const later = await overview(true);
@@ -83,7 +86,7 @@ describe('rollup migration: backfill of existing rows', () => {
 
   it('counts nothing twice when its statements run again (a migration stopped half-way)', async () => {
     const before = await overview(true);
-    for (const m of loadMigrations().filter((x) => x.version >= 8 && x.version <= 10)) {
+    for (const m of loadMigrations().filter((x) => x.version >= 8 && x.version <= 11)) {
       for (const s of m.statements) await runMigrationStatement(ch, s);
     }
     assert.deepEqual(await overview(true), before);

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { dayRange, realtimeRange } from '../../dashboard/api/query/date-range.ts';
+import { addDays, dayRange, realtimeRange } from '../../dashboard/api/query/date-range.ts';
 import { buildProductQuery } from '../../dashboard/api/query/product-query.ts';
 import { parseQueryRequest, withRange } from '../../dashboard/api/query/request.ts';
 import { retentionQuery } from '../../dashboard/api/query/retention.ts';
@@ -141,6 +141,16 @@ describe('query builder: rollups where they answer (rollups.ts)', () => {
     assert.deepEqual(iso(rollupWindow(dayRange('2026-05-03', '2026-06-01', 'Europe/Berlin'))), [['day', '2026-05-03T00', '2026-05-04T00'],
       ['week', '2026-05-04T00', '2026-06-01T00'], ['day', '2026-06-01T00', '2026-06-02T00']]);
     assert.deepEqual(iso(rollupWindow(dayRange('2026-01-01', '2026-03-31', 'UTC'))), [['month', '2026-01-01T00', '2026-04-01T00']]);
+    // 30 days from Wednesday 2026-04-29 to Thursday 2026-05-28: the ends take half-weeks (Thursday-Sunday,
+    // Monday-Wednesday), 7 keys where single days took 12.
+    const thursday = rollupWindow(dayRange('2026-04-29', '2026-05-28', 'Europe/Berlin'));
+    assert.deepEqual(iso(thursday), [['day', '2026-04-29T00', '2026-04-30T00'], ['half', '2026-04-30T00', '2026-05-04T00'],
+      ['week', '2026-05-04T00', '2026-05-25T00'], ['half', '2026-05-25T00', '2026-05-28T00'], ['day', '2026-05-28T00', '2026-05-29T00']]);
+    // Every 30-day range: 6 to 10 keys (weeks and days alone: 6 to 12).
+    const keyCount = (q: { params: Record<string, unknown> }) => (Object.values(q.params).find(Array.isArray) as TupleParam[]).length;
+    const counts = ['2026-05-03', '2026-05-04', '2026-05-05', '2026-05-06', '2026-05-07', '2026-05-08', '2026-05-09']
+      .map((d) => keyCount(web({ metrics: ['visitors'] }, dayRange(d, addDays(d, 29), 'Europe/Berlin'))));
+    assert.deepEqual(counts, [6, 6, 7, 7, 7, 10, 6]); // starting Sunday .. Saturday
     // Half-hour zones have local day rows, not UTC hours.
     assert.deepEqual(iso(rollupWindow(kolkata)), [['week', '2026-03-23T00', '2026-03-30T00']]);
     assert.equal(rollupWindow(kolkata)!.hours, false);
@@ -172,7 +182,7 @@ describe('query builder: rollups where they answer (rollups.ts)', () => {
   });
 
   it('keeps in the rollup view the same expression as the dimension catalog, for every kept visit dimension', () => {
-    const migration = readFileSync(new URL('../../core/migrations/009_local_rollups.sql', import.meta.url), 'utf8').replace(/\s+/g, ' ');
+    const migration = readFileSync(new URL('../../core/migrations/011_half_week_rollups.sql', import.meta.url), 'utf8').replace(/\s+/g, ' ');
     const kept = Object.values(WEB_DIMENSIONS).filter((d: DimensionDef) => d.level === 'visit' && d.rollup);
     assert.equal(kept.length, 15);
     // Listed once, in the view (the backfill runs the view's own query).

@@ -2,6 +2,7 @@ import type { ClickHouseClient } from '../../../core/clickhouse.ts';
 import type { Site } from '../../../core/registry.ts';
 import { toChTime } from '../../../core/event.ts';
 import type { DimRef } from './dimensions.ts';
+import { eventBatchable, eventGroups, runEventSets } from './event-batch.ts';
 import { runEngine, type EngineQuery, type EngineResult, type EngineScope, timeRangeMeta } from './execute.ts';
 import { compileFilters, leaves } from './filters.ts';
 import { webMetric } from './metrics.ts';
@@ -45,13 +46,23 @@ export async function pool<T>(tasks: (() => Promise<T>)[], n: number): Promise<T
 export async function runBatched(ch: ClickHouseClient, scope: EngineScope, queries: EngineQuery[], concurrency = 4): Promise<EngineResult[]> {
   const groups = new Map<string, number[]>();
   const alone: number[] = [];
+  // Event panels of one range share a scan of the event rollup (event-batch.ts).
+  const eventSets = eventGroups(queries.flatMap((q, i) => (eventBatchable(scope, q) ? [{ q, i }] : [])));
+  const inEventSet = new Set(eventSets.flat());
   queries.forEach((q, i) => {
+    if (inEventSet.has(i)) return;
     if (!batchable(scope, q)) { alone.push(i); return; }
     const k = setKey(q);
     groups.set(k, [...(groups.get(k) ?? []), i]);
   });
   const out: EngineResult[] = new Array(queries.length);
   const tasks: (() => Promise<void>)[] = alone.map((i) => async () => { out[i] = await runEngine(ch, scope, queries[i]!); });
+  for (const idx of eventSets) {
+    tasks.push(async () => {
+      const results = await runEventSets(ch, (scope as EngineScope & { kind: 'site' }).site, idx.map((i) => queries[i]!));
+      idx.forEach((i, k) => { out[i] = results[k]!; });
+    });
+  }
   for (const idx of groups.values()) {
     if (idx.length === 1 || idx.every((i) => queries[i]!.dimensions.length === 0)) {
       for (const i of idx) tasks.push(async () => { out[i] = await runEngine(ch, scope, queries[i]!); });

@@ -11,9 +11,10 @@ import type { Params } from './sql.ts';
  * when the rollup holds everything it needs, and the raw table otherwise. Both give the same figures (sums exactly;
  * distinct visitors within the sketch's error), so callers never know which one answered.
  *
- * Rollup rows are UTC hours, and days, weeks (from Monday) and months in the site's own time zone. A range of whole
- * local days (every preset and custom range) is covered by the largest whole local buckets that fit (30 days: about 4
- * weeks and 2 days); a daily, weekly or monthly chart reads its day rows. Hourly charts, and ranges that are not whole
+ * Rollup rows are UTC hours, and days, half-weeks (Monday-Wednesday, Thursday-Sunday), weeks (from Monday) and months
+ * in the site's own time zone. A range of whole local days (every preset and custom range) is covered by the largest
+ * whole local buckets that fit (30 days: 3 or 4 weeks, and 2 to 4 half-weeks and days at the ends); a daily, weekly or
+ * monthly chart reads its day rows. Hourly charts, and ranges that are not whole
  * local days or that start within ZONE_MARGIN after the site changed its zone (older local rows are in the old zone),
  * read UTC hour rows, which needs whole hours in a whole-hour zone. Otherwise, and for realtime and minute buckets,
  * raw rows answer.
@@ -33,7 +34,7 @@ export interface RollupWindow {
   /** Whether UTC hour rows answer it (whole hours, whole-hour offsets throughout). */
   hours: boolean;
 }
-type Span = 'month' | 'week' | 'day' | 'hour';
+type Span = 'month' | 'week' | 'half' | 'day' | 'hour';
 
 const HOUR = 3_600_000;
 const DAY = 86_400_000;
@@ -44,9 +45,14 @@ const MONDAY = 4 * DAY; // 1970-01-05, the first Monday after the epoch
 const SPANS: { span: Span; floor: (t: number) => number; next: (t: number) => number }[] = [
   { span: 'month', floor: (t) => { const d = new Date(t); return Date.UTC(d.getUTCFullYear(), d.getUTCMonth(), 1); },
     next: (t) => { const d = new Date(t); return Date.UTC(d.getUTCFullYear(), d.getUTCMonth() + 1, 1); } },
-  { span: 'week', floor: (t) => Math.floor((t - MONDAY) / (7 * DAY)) * 7 * DAY + MONDAY, next: (t) => t + 7 * DAY },
+  { span: 'week', floor: monday, next: (t) => t + 7 * DAY },
+  // Half-weeks (migration 011): Monday to Wednesday, Thursday to Sunday.
+  { span: 'half', floor: (t) => (t - monday(t) >= 3 * DAY ? monday(t) + 3 * DAY : monday(t)), next: (t) => t + (t === monday(t) ? 3 : 4) * DAY },
   { span: 'day', floor: (t) => Math.floor(t / DAY) * DAY, next: (t) => t + DAY },
 ];
+function monday(t: number): number {
+  return Math.floor((t - MONDAY) / (7 * DAY)) * 7 * DAY + MONDAY;
+}
 
 /** The largest whole buckets covering [from, to), both whole days: the middle at one span, the ends at finer ones. */
 function cover(from: number, to: number, level = 0): RollupWindow['cover'] {
