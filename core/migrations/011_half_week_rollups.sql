@@ -3,7 +3,10 @@
 -- up to 9 single days; with half-weeks its ends take at most 2-4 rows each (7 rows on average over the weekdays
 -- instead of 9.4, at most 10 instead of 12), and the overview merges that many fewer visitor sketches per value.
 -- The views are 009's with the one span added (a migration restates what it changes); visit_totals_mv copies
--- visit_rollup's visitor_type rows, half-weeks included, unchanged.
+-- visit_rollup's visitor_type rows, half-weeks included, unchanged. Deriving half-weeks from the day rows by a view
+-- on visit_rollup itself (as visit_totals is derived) would state only the new span, but ClickHouse refuses a view
+-- into its own source table ("Dependencies of the table ... are cyclic", tried on chDB 3.4), and half-week rows in
+-- tables of their own would make every rollup read two tables.
 
 ALTER TABLE visit_rollup MODIFY COLUMN span Enum8('hour' = 1, 'day' = 2, 'week' = 3, 'month' = 4, 'half' = 5);
 ALTER TABLE visit_totals MODIFY COLUMN span Enum8('hour' = 1, 'day' = 2, 'week' = 3, 'month' = 4, 'half' = 5);
