@@ -1,0 +1,30 @@
+import { z } from 'zod';
+import { DeviceId, Mode, ReportId } from './schemas.ts';
+
+/**
+ * The one job that crosses from the anti-theft API to the worker (BullMQ queue REPORT_QUEUE, job id = report id):
+ * a verified report as it will be stored. Every field that could say where the device is stays sealed: header,
+ * signature and receipt are in the clear, the payload, the server's network record and the snapshot are ciphertext.
+ */
+export const REPORT_QUEUE = 'antitheft-reports';
+
+export const ReportJob = z.object({
+  v: z.literal(1),
+  ownerId: z.string().min(1).max(64),
+  deviceId: DeviceId,
+  reportId: ReportId,
+  sequence: z.number().int().min(1),
+  mode: Mode,
+  capturedAt: z.number().int(),
+  receivedAt: z.number().int(),
+  /** JSON texts of the header, the sealed payload, the sealed network record and the receipt, stored as they are. */
+  header: z.string(),
+  payload: z.string(),
+  network: z.string(),
+  receipt: z.string(),
+  signature: z.string(),
+  reportHash: z.string().regex(/^[0-9a-f]{64}$/),
+  reportSize: z.number().int().nonnegative(),
+  snapshot: z.object({ iv: z.string(), size: z.number().int().positive(), sha256: z.string().regex(/^[0-9a-f]{64}$/), ct: z.string() }).nullable(),
+});
+export type ReportJob = z.infer<typeof ReportJob>;
