@@ -1,5 +1,6 @@
 import { createServer, type Server } from 'node:http';
 import Koa from 'koa';
+import { createAntitheftApi, type AntitheftApi } from '../antitheft/api/create.ts';
 import { createCollector, type Collector } from '../collector/create.ts';
 import type { Config } from '../core/config.ts';
 import { healthRoute } from '../core/health.ts';
@@ -20,6 +21,7 @@ export interface Platform {
   registry: Registry;
   collector: Collector | null;
   dashboard: Dashboard | null;
+  antitheft: AntitheftApi | null;
   worker: Worker | null;
   stop(): Promise<void>;
 }
@@ -36,6 +38,7 @@ export async function startPlatform(cfg: Config, roles: readonly Role[], log: Lo
   let collector: Collector | null = null;
   let worker: Worker | null = null;
   let dashboard: Dashboard | null = null;
+  let antitheft: AntitheftApi | null = null;
   let server: Server | null = null;
   try {
     await registry.start();
@@ -53,9 +56,17 @@ export async function startPlatform(cfg: Config, roles: readonly Role[], log: Lo
       state.backlog = () => collector!.deps.backlog.size;
       for (const m of collector.middleware) app.use(m);
     }
+    // The anti-theft API: the agent's endpoints with the collector (they share its geo database), the owner's with
+    // the dashboard (after its session middleware, before the web app's catch-all).
+    if (collector || roles.includes('dashboard')) {
+      antitheft = await createAntitheftApi(cfg, services, collector?.deps.geo ?? null);
+      if (collector) for (const m of antitheft.agentMiddleware) app.use(m);
+    }
     if (roles.includes('dashboard')) {
       dashboard = createDashboard(cfg, services, registry);
       for (const m of dashboard.middleware) app.use(m);
+      for (const m of antitheft!.ownerMiddleware) app.use(m);
+      app.use(dashboard.webApp);
     }
     if (roles.includes('worker')) worker = await startWorker(cfg, services, log);
     server = createServer({ keepAliveTimeout: 5000, requestTimeout: 30_000 }, app.callback());
@@ -65,6 +76,7 @@ export async function startPlatform(cfg: Config, roles: readonly Role[], log: Lo
     });
   } catch (err) {
     collector?.stop();
+    await antitheft?.close();
     await worker?.stop();
     registry.close();
     await services.close();
@@ -80,6 +92,7 @@ export async function startPlatform(cfg: Config, roles: readonly Role[], log: Lo
     registry,
     collector,
     dashboard,
+    antitheft,
     worker,
     stop() {
       stopping ??= (async () => {
@@ -91,6 +104,7 @@ export async function startPlatform(cfg: Config, roles: readonly Role[], log: Lo
         await closed;
         clearTimeout(cut);
         collector?.stop();
+        await antitheft?.close();
         await worker?.stop(roles.includes('collector') ? 10_000 : 0);
         registry.close();
         await services.close();

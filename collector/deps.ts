@@ -4,8 +4,8 @@ import type { Redis } from '../core/redis.ts';
 import type { Registry } from '../core/registry.ts';
 import type { BacklogMonitor } from './ingest/backlog.ts';
 import type { DropCounter } from './ingest/drops.ts';
-import type { GeoLookup } from './ingest/geo.ts';
-import type { RateLimiter } from './ingest/rate-limit.ts';
+import type { GeoLookup } from '../core/geo.ts';
+import type { RateLimiter } from '../core/rate-limit.ts';
 import type { UaInfo } from './ingest/user-agent.ts';
 import type { DailySalt } from './ingest/visitor-id.ts';
 

@@ -31,6 +31,14 @@ const Env = z.object({
   FLUSH_INTERVAL_MS: int(10, 60_000).default(1000),
   FLUSH_MAX_ROWS: int(1, 1_000_000).default(10_000),
   WORKER_LEASE_MS: int(1000, 600_000).default(10_000),
+  ANTITHEFT_REPORT_INTERVAL_S: int(5, 86_400).default(3600),
+  ANTITHEFT_STOLEN_INTERVAL_S: int(5, 86_400).default(300),
+  ANTITHEFT_CHECKIN_INTERVAL_S: int(5, 86_400).default(300),
+  ANTITHEFT_RETENTION_DAYS: int(1, 3650).default(90),
+  ANTITHEFT_DEVICE_RATE_PER_MINUTE: int(1, 100_000).default(120),
+  ANTITHEFT_ENROLL_RATE_PER_MINUTE: int(1, 100_000).default(10),
+  ANTITHEFT_CLICKHOUSE_USER: z.string().optional(),
+  ANTITHEFT_CLICKHOUSE_PASSWORD: z.string().optional(),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 });
 
@@ -47,6 +55,17 @@ export interface Config {
   maxBacklog: number;
   rateLimitPerMinute: number;
   flush: { intervalMs: number; maxRows: number; leaseMs: number };
+  antitheft: {
+    reportIntervalS: number;
+    stolenIntervalS: number;
+    checkInIntervalS: number;
+    retentionDays: number;
+    deviceRatePerMinute: number;
+    enrollRatePerMinute: number;
+    /** The anti-theft module's own ClickHouse user on a server (granted only the antitheft database). */
+    clickhouseUser?: string;
+    clickhousePassword?: string;
+  };
   logLevel: z.infer<typeof Env>['LOG_LEVEL'];
 }
 
@@ -78,6 +97,16 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     maxBacklog: e.MAX_BACKLOG,
     rateLimitPerMinute: e.RATE_LIMIT_PER_MINUTE,
     flush: { intervalMs: e.FLUSH_INTERVAL_MS, maxRows: e.FLUSH_MAX_ROWS, leaseMs: e.WORKER_LEASE_MS },
+    antitheft: {
+      reportIntervalS: e.ANTITHEFT_REPORT_INTERVAL_S,
+      stolenIntervalS: e.ANTITHEFT_STOLEN_INTERVAL_S,
+      checkInIntervalS: e.ANTITHEFT_CHECKIN_INTERVAL_S,
+      retentionDays: e.ANTITHEFT_RETENTION_DAYS,
+      deviceRatePerMinute: e.ANTITHEFT_DEVICE_RATE_PER_MINUTE,
+      enrollRatePerMinute: e.ANTITHEFT_ENROLL_RATE_PER_MINUTE,
+      clickhouseUser: e.ANTITHEFT_CLICKHOUSE_USER,
+      clickhousePassword: e.ANTITHEFT_CLICKHOUSE_PASSWORD,
+    },
     logLevel: e.LOG_LEVEL,
   };
 }

@@ -6,6 +6,9 @@ import type { Logger } from './log.ts';
 import { writeMissingSiteZones } from './site-zones.ts';
 
 const MIGRATIONS_DIR = join(dirname(fileURLToPath(import.meta.url)), 'migrations');
+/** The anti-theft database's own migrations, applied with its own client (a user granted only that database). */
+export const ANTITHEFT_MIGRATIONS = { dir: join(MIGRATIONS_DIR, 'antitheft'), table: 'antitheft.schema_migrations' } as const;
+const ANALYTICS_MIGRATIONS = { dir: MIGRATIONS_DIR, table: 'schema_migrations' } as const;
 /** Tables whose rows expire with the analytics retention. */
 const RETAINED_TABLES = [
   { table: 'events', expr: 'toDateTime(timestamp)' },
@@ -34,15 +37,16 @@ export function loadMigrations(dir = MIGRATIONS_DIR): Migration[] {
 }
 
 /** Applies the migrations not yet recorded. Every statement is idempotent, so two processes racing here is harmless. */
-export async function migrate(ch: ClickHouseClient, log?: Logger): Promise<number[]> {
-  await exec(ch, `CREATE TABLE IF NOT EXISTS schema_migrations (version UInt32, name String, applied_at DateTime DEFAULT now())
+export async function migrate(ch: ClickHouseClient, log?: Logger, set: { dir: string; table: string } = ANALYTICS_MIGRATIONS): Promise<number[]> {
+  // set.table is one of our two constants above, never input.
+  await exec(ch, `CREATE TABLE IF NOT EXISTS ${set.table} (version UInt32, name String, applied_at DateTime DEFAULT now())
     ENGINE = ReplacingMergeTree ORDER BY version`);
-  const done = new Set((await queryRows<{ version: number }>(ch, 'SELECT version FROM schema_migrations FINAL')).map((r) => Number(r.version)));
+  const done = new Set((await queryRows<{ version: number }>(ch, `SELECT version FROM ${set.table} FINAL`)).map((r) => Number(r.version)));
   const applied: number[] = [];
-  for (const m of loadMigrations()) {
+  for (const m of loadMigrations(set.dir)) {
     if (done.has(m.version)) continue;
     for (const statement of m.statements) await runMigrationStatement(ch, statement);
-    await ch.insert({ table: 'schema_migrations', values: [{ version: m.version, name: m.name }], format: 'JSONEachRow' });
+    await ch.insert({ table: set.table, values: [{ version: m.version, name: m.name }], format: 'JSONEachRow' });
     applied.push(m.version);
     log?.info({ migration: m.name }, 'applied migration');
   }
@@ -84,5 +88,17 @@ export async function applyRetention(ch: ClickHouseClient, months: number, log?:
     // materialize_ttl_after_modify = 0: the new TTL applies at the next merges instead of rewriting every part now.
     await exec(ch, `ALTER TABLE ${table} MODIFY TTL ${expr} + toIntervalMonth(${months}) SETTINGS materialize_ttl_after_modify = 0`);
     log?.info({ table, months }, 'retention changed');
+  }
+}
+
+/** Anti-theft reports and snapshots expire this many days after they were received (ANTITHEFT_RETENTION_DAYS). */
+export async function applyAntitheftRetention(ch: ClickHouseClient, days: number, log?: Logger): Promise<void> {
+  if (!Number.isInteger(days) || days < 1) throw new Error(`retention days must be a positive integer, got ${days}`);
+  for (const table of ['reports', 'snapshots'] as const) {
+    const [row] = await queryRows<{ q: string }>(ch,
+      "SELECT create_table_query AS q FROM system.tables WHERE database = 'antitheft' AND name = {t:String}", { t: table });
+    if (!row || row.q.includes(`toIntervalDay(${days})`)) continue;
+    await exec(ch, `ALTER TABLE antitheft.${table} MODIFY TTL toDateTime(received_at) + toIntervalDay(${days}) SETTINGS materialize_ttl_after_modify = 0`);
+    log?.info({ table: `antitheft.${table}`, days }, 'anti-theft retention changed');
   }
 }

@@ -1,12 +1,17 @@
 import type { Config } from './config.ts';
-import { openClickHouse, type ClickHouseClient } from './clickhouse.ts';
+import { exec, openClickHouse, type ClickHouseClient } from './clickhouse.ts';
 import type { Logger } from './log.ts';
-import { applyRetention, migrate } from './migrate.ts';
+import { ANTITHEFT_MIGRATIONS, applyAntitheftRetention, applyRetention, migrate } from './migrate.ts';
 import { checkRedisDurability, connectRedis, DEFAULT_PREFIX, RedisSetupError, type Redis } from './redis.ts';
 import { startPrivateRedis, type PrivateRedis } from './redis-server.ts';
 
 export interface Services {
   ch: ClickHouseClient;
+  /**
+   * The anti-theft module's connection to its database `antitheft`: on a server, its own user (ANTITHEFT_CLICKHOUSE_USER)
+   * granted only that database; embedded, the same engine as `ch` (one per process), kept apart by code alone.
+   */
+  antitheftCh: ClickHouseClient;
   redis: Redis;
   /** The collector's connection: never resends a command whose reply was lost (see connectRedis). */
   ingestRedis: Redis;
@@ -18,10 +23,22 @@ export interface Services {
 /** Opens the store (migrated, retention applied) and Redis (a private server when REDIS_URL is unset). */
 export async function openServices(cfg: Config, log: Logger, { needRedis = true } = {}): Promise<Services> {
   const ch = await openClickHouse(cfg);
+  let antitheftCh = ch;
   try {
     await migrate(ch, log);
     await applyRetention(ch, cfg.retentionMonths, log);
+    if (cfg.clickhouse.url && cfg.antitheft.clickhouseUser) {
+      antitheftCh = await openClickHouse({ ...cfg, clickhouse: { ...cfg.clickhouse, username: cfg.antitheft.clickhouseUser,
+        password: cfg.antitheft.clickhousePassword ?? '', database: 'antitheft' } });
+    } else {
+      // Embedded (or one shared server user): the database is ours to create. On a server with users apart, the
+      // operator's init script creates it and its grants (docker-compose.yml).
+      await exec(ch, 'CREATE DATABASE IF NOT EXISTS antitheft');
+    }
+    await migrate(antitheftCh, log, ANTITHEFT_MIGRATIONS);
+    await applyAntitheftRetention(antitheftCh, cfg.antitheft.retentionDays, log);
   } catch (err) {
+    if (antitheftCh !== ch) await antitheftCh.close();
     await ch.close();
     throw err;
   }
@@ -38,6 +55,7 @@ export async function openServices(cfg: Config, log: Logger, { needRedis = true 
     redis.disconnect();
     ingestRedis.disconnect();
     await privateRedis?.stop();
+    if (antitheftCh !== ch) await antitheftCh.close();
     await ch.close();
   };
   if (needRedis) {
@@ -54,5 +72,5 @@ export async function openServices(cfg: Config, log: Logger, { needRedis = true 
       throw new RedisSetupError(`Cannot reach Redis at ${cfg.redis.url ?? url}: ${(err as Error).message}`);
     }
   }
-  return { ch, redis, ingestRedis, prefix: DEFAULT_PREFIX, privateRedis, close };
+  return { ch, antitheftCh, redis, ingestRedis, prefix: DEFAULT_PREFIX, privateRedis, close };
 }

@@ -23,7 +23,10 @@ import { createAdminRouter } from './routes/admin.ts';
 import { createWebApp } from './routes/web-app.ts';
 
 export interface Dashboard {
+  /** Sessions and the dashboard's API; other parts' session-based routes mount after these, then webApp. */
   middleware: Middleware<any, any>[];
+  /** The single-page app: last, it answers every other GET. */
+  webApp: Middleware<any, any>;
   accounts: AccountStore;
   access: Access;
   /** Every route of the dashboard API, for the access tests that walk them all. */
@@ -53,7 +56,8 @@ export function createDashboard(cfg: Config, services: Services, registry: Regis
   ];
   return {
     // The web app comes last, routes only: its catch-all GET serves index.html for the app's own paths.
-    middleware: [loadAccount(sessions, accounts), ...routers.flatMap((r) => [r.routes(), r.allowedMethods()]), createWebApp()],
+    middleware: [loadAccount(sessions, accounts), ...routers.flatMap((r) => [r.routes(), r.allowedMethods()])],
+    webApp: createWebApp(),
     accounts,
     access,
     routes: routers.flatMap((r) => r.stack.flatMap((layer) => layer.methods.filter((m) => m !== 'HEAD').map((method) => ({ method, path: String(layer.path) })))),

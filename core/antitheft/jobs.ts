@@ -28,3 +28,9 @@ export const ReportJob = z.object({
   snapshot: z.object({ iv: z.string(), size: z.number().int().positive(), sha256: z.string().regex(/^[0-9a-f]{64}$/), ct: z.string() }).nullable(),
 });
 export type ReportJob = z.infer<typeof ReportJob>;
+
+/**
+ * Set by the API when an owner deactivates or removes a device (or turns anti-theft off): the worker drops that
+ * device's jobs still in the queue instead of storing them after the deletion.
+ */
+export const goneDeviceKey = (prefix: string, deviceId: string) => `${prefix}at:gone:${deviceId}`;

@@ -4,7 +4,7 @@ import { mkdtempSync, writeFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { createRequire } from 'node:module';
-import { openGeo, type GeoLookup } from '../../collector/ingest/geo.ts';
+import { openGeo, type GeoLookup } from '../../core/geo.ts';
 
 // --- A minimal MaxMind DB writer, so the GeoLite2 record shape is tested
 // without shipping MaxMind's licensed data. Spec: maxmind.github.io/MaxMind-DB

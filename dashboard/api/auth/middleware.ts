@@ -18,8 +18,9 @@ const same = (a: string, b: string) => a.length === b.length && timingSafeEqual(
  */
 export function loadAccount(sessions: SignInSessions, accounts: AccountStore): Middleware {
   return async (ctx: Context, next: Next) => {
-    // Dashboard API only; the collector's ingest endpoints have their own rules (public, or product API keys).
-    if (!/^\/api\/(?!event$|product-events$)/.test(ctx.path)) return next();
+    // Dashboard API only; the collector's ingest endpoints have their own rules (public, or product API keys), and so
+    // do the anti-theft agent's (signed by the device key).
+    if (!/^\/api\/(?!event$|product-events$|antitheft\/agent\/)/.test(ctx.path)) return next();
     const token = parseCookie(ctx.get('cookie') || '')[SESSION_COOKIE];
     const state = ctx.state as AuthState;
     if (token) {

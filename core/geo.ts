@@ -10,8 +10,18 @@ export interface GeoInfo {
   city: string;
 }
 
+/** A place with coordinates, for the anti-theft owner (analytics needs only GeoInfo). */
+export interface GeoLocation extends GeoInfo {
+  lat: number | null;
+  lon: number | null;
+  /** MaxMind's accuracy radius; DB-IP Lite gives none (null). */
+  accuracyKm: number | null;
+}
+
 export interface GeoLookup {
   lookup(ip: string): GeoInfo;
+  /** Uncached, never logged: the anti-theft report endpoint seals the answer to the device's owner at once. */
+  locate(ip: string): GeoLocation;
   close(): void;
 }
 
@@ -21,12 +31,15 @@ interface DbIpRecord {
   country_code?: unknown;
   state1?: unknown;
   city?: unknown;
+  latitude?: unknown;
+  longitude?: unknown;
 }
 interface MaxMindRecord {
   country?: { iso_code?: unknown };
   registered_country?: { iso_code?: unknown };
   subdivisions?: Array<{ names?: { en?: unknown } }>;
   city?: { names?: { en?: unknown } };
+  location?: { latitude?: unknown; longitude?: unknown; accuracy_radius?: unknown };
 }
 
 const empty = (): GeoInfo => ({ countryCode: '', region: '', city: '' });
@@ -89,6 +102,17 @@ function toGeoInfo(record: unknown): GeoInfo {
   };
 }
 
+const num = (v: unknown): number | null => (typeof v === 'number' && Number.isFinite(v) ? v : null);
+
+function toGeoLocation(record: unknown): GeoLocation {
+  const base = toGeoInfo(record);
+  if (!record || typeof record !== 'object') return { ...base, lat: null, lon: null, accuracyKm: null };
+  const m = (record as MaxMindRecord).location;
+  if (m) return { ...base, lat: num(m.latitude), lon: num(m.longitude), accuracyKm: num(m.accuracy_radius) };
+  const d = record as DbIpRecord;
+  return { ...base, lat: num(d.latitude), lon: num(d.longitude), accuracyKm: null };
+}
+
 async function openReader(file: string, label: string): Promise<Reader<Response>> {
   try {
     // watchForUpdates off: reloads are the operator's restart, not fs.watchFile polling.
@@ -129,21 +153,26 @@ export async function openGeo(geoipDbPath?: string): Promise<GeoLookup> {
   // only (addresses are never logged or stored). Frozen because hits share one object.
   const cache = new LRUCache<string, GeoInfo>({ max: GEO_CACHE_SIZE });
 
-  function resolve(ip: string): GeoInfo {
+  /** The database record for a public address, or null. */
+  function record(ip: string): unknown {
     let addr = ip.trim();
     const mapped = MAPPED_V4.exec(addr);
     if (mapped?.[1]) addr = mapped[1];
     const family = net.isIP(addr);
-    if (family === 0) return empty();
-    if (family === 4 ? isNonPublicV4(addr) : NON_PUBLIC.check(addr, 'ipv6')) return empty();
+    if (family === 0) return null;
+    if (family === 4 ? isNonPublicV4(addr) : NON_PUBLIC.check(addr, 'ipv6')) return null;
     const reader = family === 4 ? v4 : v6;
-    if (!reader) return empty();
+    if (!reader) return null;
     try {
-      return toGeoInfo(reader.get(addr));
+      return reader.get(addr);
     } catch {
       // mmdb-lib throws on a corrupt pointer; a bad row must not drop an event.
-      return empty();
+      return null;
     }
+  }
+
+  function resolve(ip: string): GeoInfo {
+    return toGeoInfo(record(ip));
   }
 
   return {
@@ -156,6 +185,9 @@ export async function openGeo(geoipDbPath?: string): Promise<GeoLookup> {
         if (ip.length <= 64) cache.set(ip, info);
       }
       return info;
+    },
+    locate(ip: string): GeoLocation {
+      return toGeoLocation(typeof ip === 'string' && ip.length <= 64 ? record(ip) : null);
     },
     close(): void {
       cache.clear();
