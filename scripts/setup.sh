@@ -1,12 +1,18 @@
 #!/usr/bin/env bash
 # One-time set-up for a fresh Debian/Ubuntu machine: what npm cannot install (redis-server), then the npm packages.
-# Chromium is only needed for the browser tests: pass --with-browser (CI does).
+# The tests need more: Chromium (browser tests), ffmpeg and traceroute (the anti-theft agent's snapshot and traceroute
+# tests): pass --with-test-tools (CI does; --with-browser is the older name).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 need_apt=()
 command -v redis-server >/dev/null 2>&1 || need_apt+=(redis-server)
-if [[ " $* " == *" --with-browser "* ]] && ! command -v chromium >/dev/null 2>&1; then need_apt+=(chromium); fi
+if [[ " $* " == *" --with-test-tools "* || " $* " == *" --with-browser "* ]]; then
+  command -v chromium >/dev/null 2>&1 || need_apt+=(chromium)
+  command -v ffmpeg >/dev/null 2>&1 || need_apt+=(ffmpeg)
+  command -v traceroute >/dev/null 2>&1 || need_apt+=(traceroute)
+  command -v tracepath >/dev/null 2>&1 || need_apt+=(iputils-tracepath)
+fi
 
 if [ ${#need_apt[@]} -gt 0 ]; then
   if command -v apt-get >/dev/null 2>&1; then

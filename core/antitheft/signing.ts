@@ -48,7 +48,12 @@ export const signedParts = (e: ReportEnvelope): SignedParts => ({
 
 /** A report's identity in the evidence chain: the next report's prevHash, and what the server's receipt signs. */
 export async function reportHash(e: ReportEnvelope): Promise<string> {
-  return sha256Hex(canonicalBytes({ ...signedParts(e), sig: e.sig }));
+  return partsHash(signedParts(e), e.sig);
+}
+
+/** The same hash from the signed parts alone (an export keeps the snapshot's hash, not its ciphertext). */
+export async function partsHash(parts: SignedParts, sig: string): Promise<string> {
+  return sha256Hex(canonicalBytes({ header: parts.header, payload: parts.payload, snapshot: parts.snapshot, sig }));
 }
 
 /** Additional data that binds a sealed payload to its header. */
