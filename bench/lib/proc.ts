@@ -77,6 +77,18 @@ export function cpuSeconds(pid: number | undefined): number {
   }
 }
 
+/** CPU seconds of a process's main thread alone (its JavaScript), as opposed to its other threads (libuv, an embedded engine). */
+export function mainThreadCpuSeconds(pid: number | undefined): number {
+  if (!pid) return NaN;
+  try {
+    const stat = readFileSync(`/proc/${pid}/task/${pid}/stat`, 'utf8');
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return (Number(fields[11]) + Number(fields[12])) / CLK_TCK;
+  } catch {
+    return NaN;
+  }
+}
+
 /** CPU seconds used by this process (all threads, including autocannon's). */
 export function ownCpuSeconds(): number {
   const u = process.cpuUsage();
