@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { createServer, request, type Server } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -123,7 +123,7 @@ describe('the anti-theft agent end to end', () => {
     assert.match(r.stdout, new RegExp(`Device key fingerprint: ${device.fingerprint}`));
     assert.match(r.stdout, new RegExp(`Owner key fingerprint:  ${(await owner.get('/api/antitheft/key')).body.fingerprint}`));
     for (const f of readdirSync(stateDir).filter((n) => n.endsWith('.pem') || n.endsWith('.json'))) {
-      assert.equal((await import('node:fs')).statSync(join(stateDir, f)).mode & 0o777, 0o600, f);
+      assert.equal(statSync(join(stateDir, f)).mode & 0o777, 0o600, f);
     }
     writeFileSync(join(stateDir, 'config.json'), JSON.stringify({
       locationCommand: [process.execPath, '-e', `process.stdout.write(${JSON.stringify(WHERE_AM_I)})`],
@@ -171,15 +171,23 @@ describe('the anti-theft agent end to end', () => {
     assert.match(redis, /antitheft-reports/, 'the scan sees the waiting jobs');
     for (const secret of Object.values(KNOWN)) assert.ok(!redis.includes(secret), `Redis holds ${secret}`);
     await restart(['collector', 'dashboard', 'worker']);
-    const last = Number(JSON.parse((await import('node:fs')).readFileSync(join(stateDir, 'state.json'), 'utf8')).sequence);
-    await until('every report stored', async () => Number((await rows<{ n: string }>('SELECT count() AS n FROM antitheft.reports FINAL'))[0]!.n) >= last - 1, 60_000);
+    const storedCount = async () => Number((await rows<{ n: string }>('SELECT count() AS n FROM antitheft.reports FINAL'))[0]!.n);
+    const runState = () => JSON.parse(readFileSync(join(stateDir, 'state.json'), 'utf8')) as { sequence: number };
+    await until('every report stored', async () => {
+      const captured = runState().sequence;
+      return /Queued reports:\s+0 /.test((await agentCli('status')).stdout) && (await storedCount()) === captured;
+    }, 60_000);
     await stopAgent();
     await sleep(1500);
-    const seqs = (await rows<{ s: string }>('SELECT sequence AS s FROM antitheft.reports FINAL ORDER BY sequence')).map((r) => Number(r.s));
-    const total = Number(JSON.parse((await import('node:fs')).readFileSync(join(stateDir, 'state.json'), 'utf8')).sequence);
-    assert.deepEqual(seqs, Array.from({ length: total }, (_, i) => i + 1), 'every sequence number once, none missing');
+    // Reports captured after that check wait in the queue for the next start: still on disk, not lost.
+    const total = runState().sequence;
+    const waiting = new Set(existsSync(join(stateDir, 'queue')) ? readdirSync(join(stateDir, 'queue')).map((f) => Number(f.slice(0, 12))) : []);
+    const got = await rows<{ s: string; at: string }>('SELECT sequence AS s, toUnixTimestamp64Milli(received_at) AS at FROM antitheft.reports FINAL ORDER BY sequence');
+    const seqs = got.map((r) => Number(r.s));
+    assert.deepEqual(seqs, Array.from({ length: total }, (_, i) => i + 1).filter((n) => !waiting.has(n)), 'every sequence number once, none missing');
+    for (let i = 1; i < got.length; i++) assert.ok(Number(got[i]!.at) >= Number(got[i - 1]!.at), 'delivered oldest first');
     await current.services.ch.command({ query: 'OPTIMIZE TABLE antitheft.reports FINAL' });
-    assert.equal(Number((await rows<{ n: string }>('SELECT count() AS n FROM antitheft.reports'))[0]!.n), total);
+    assert.equal(Number((await rows<{ n: string }>('SELECT count() AS n FROM antitheft.reports'))[0]!.n), seqs.length, 'one row per report, also before FINAL');
     const chain = await rows<{ h: string; prev: string }>("SELECT report_hash AS h, JSONExtractString(header, 'prevHash') AS prev FROM antitheft.reports FINAL ORDER BY sequence");
     for (let i = 1; i < chain.length; i++) assert.equal(chain[i]!.prev, chain[i - 1]!.h, `report ${i + 1} links to report ${i}`);
   });
