@@ -40,7 +40,9 @@ async function main() {
     const { code } = await call('POST', '/api/antitheft/enrollment-codes', {});
     const state = join(work, 'state');
     await new Promise((r) => spawn(process.execPath, [agentFile, 'enroll', '--server', url, '--code', code!, '--state', state], { stdio: 'ignore' }).on('exit', r));
-    const agent = spawn(process.execPath, [agentFile, 'run', '--state', state], { stdio: ['ignore', 'ignore', 'pipe'] });
+    // AGENT_NODE_FLAGS: node options to try (the service files pass the chosen ones).
+    const flags = (process.env.AGENT_NODE_FLAGS ?? '').split(' ').filter(Boolean);
+    const agent = spawn(process.execPath, [...flags, agentFile, 'run', '--state', state], { stdio: ['ignore', 'ignore', 'pipe'] });
     let log = '';
     agent.stderr.on('data', (d) => { log += d; });
     const t0 = Date.now();

@@ -1,6 +1,7 @@
 import { build } from 'esbuild';
 import { fileURLToPath } from 'node:url';
 import { AGENT_BUNDLE } from '../api/agent-download.ts';
+import { VIGIL_AGENT_VERSION } from './version.ts';
 
 /**
  * `npm run build:agent`: the agent as one ES module file for Node 20+ with its few dependencies (zod, fflate,
@@ -17,7 +18,8 @@ export async function buildAgent(outfile = AGENT_BUNDLE): Promise<string> {
     minifyWhitespace: true,
     minifySyntax: true,
     legalComments: 'eof',
-    banner: { js: '#!/usr/bin/env node' },
+    // The version line is what the download route reads (agent-download.ts); the minifier may inline the constant.
+    banner: { js: `#!/usr/bin/env node\n// VIGIL_AGENT_VERSION = "${VIGIL_AGENT_VERSION}"` },
     logLevel: 'warning',
   });
   return outfile;

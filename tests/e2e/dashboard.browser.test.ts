@@ -1,12 +1,11 @@
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
-import { mkdirSync, readFileSync, readdirSync, statSync } from 'node:fs';
+import { mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
-import { WEB_DIST } from '../../dashboard/routes/web-app.ts';
 import { loadQueryFixture, type LoadedFixture } from '../fixtures/query-fixture.ts';
 import { startTestPlatform, type TestPlatform } from '../helpers/platform.ts';
+import { ensureBuilt } from '../helpers/web-build.ts';
 
 /**
  * The Svelte dashboard in real Chromium against the real platform, with the query engine's fixed data set loaded through
@@ -20,18 +19,6 @@ const ADMIN = { name: 'Ann Admin', email: 'ann@example.com', password: 'correct 
 /** The fixture's main week (Europe/Berlin), without comparison. */
 const WEEK = 'period=custom&from=2026-03-23&to=2026-03-29&compare=off';
 const PRODUCTS = 'period=custom&from=2026-03-02&to=2026-03-15&compare=off';
-
-/** Builds the app when dist/ is missing or older than its sources, so the test always sees the current code. */
-function ensureBuilt(): void {
-  const newest = (dir: string): number => readdirSync(dir, { withFileTypes: true }).reduce((m, e) =>
-    Math.max(m, e.isDirectory() ? newest(join(dir, e.name)) : statSync(join(dir, e.name)).mtimeMs), 0);
-  const web = join(ROOT, 'dashboard', 'web');
-  let built = 0;
-  try { built = statSync(join(WEB_DIST, 'index.html')).mtimeMs; } catch { /* not built */ }
-  if (built > Math.max(newest(join(web, 'src')), statSync(join(web, 'index.html')).mtimeMs, statSync(join(web, 'vite.config.ts')).mtimeMs)) return;
-  execFileSync(process.execPath, [join(ROOT, 'node_modules', 'vite', 'bin', 'vite.js'), 'build', '--config', join(web, 'vite.config.ts'), '--logLevel', 'warn'],
-    { cwd: ROOT, stdio: 'inherit' });
-}
 
 describe('the dashboard in a browser', () => {
   let p: TestPlatform;
