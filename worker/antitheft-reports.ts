@@ -33,6 +33,8 @@ export class ReportWriter {
     this.connection = bullConnection(redis);
     this.worker = new Worker<ReportJob>(REPORT_QUEUE, (job) => this.process(job), {
       connection: this.connection, prefix: bullPrefix(prefix), concurrency: o.concurrency, autorun: true,
+      // The 'capped' backoff the API asks for: exponential from 0.5 s, never more than a minute between tries.
+      settings: { backoffStrategy: (attemptsMade: number) => Math.min(500 * 2 ** Math.max(0, attemptsMade - 1), 60_000) },
     });
     this.worker.on('failed', (job, err) => this.log.warn({ jobId: job?.id, attempts: job?.attemptsMade, err: err.message }, 'anti-theft report job failed'));
     this.worker.on('error', (err) => this.log.warn({ err: err.message }, 'anti-theft report worker: redis error'));

@@ -35,7 +35,9 @@ export async function createAntitheftApi(cfg: Config, services: Services, geo: G
   const connection = bullConnection(services.redis);
   const queue = new Queue<ReportJob>(REPORT_QUEUE, {
     connection, prefix: bullPrefix(services.prefix),
-    defaultJobOptions: { attempts: 20, backoff: { type: 'exponential', delay: 500 }, removeOnComplete: true, removeOnFail: { count: 1000 } },
+    // An accepted report must never end as a failed job because ClickHouse was down for a while: retries go on (the
+    // worker's backoff is capped at a minute); only UnrecoverableError (data that can never be stored) fails a job.
+    defaultJobOptions: { attempts: 1_000_000, backoff: { type: 'capped' }, removeOnComplete: true, removeOnFail: { count: 1000 } },
   });
   const intervals = { reportIntervalS: cfg.antitheft.reportIntervalS, stolenIntervalS: cfg.antitheft.stolenIntervalS, checkInIntervalS: cfg.antitheft.checkInIntervalS };
   // Without the collector role (and its geo database) this process serves the owner's routes only.
