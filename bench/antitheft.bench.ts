@@ -2,10 +2,10 @@
  * `npm run bench:antitheft`: signed sealed reports per second through the anti-theft API, BullMQ and the worker into
  * the embedded store, from many simulated devices. The platform runs as its own process (`vigil start`); this
  * process enrolls the devices with the agent's own code, seals and signs every report BEFORE the clock starts (so that
- * work is outside the measured server), then sends them (each request signed at send time, as the agent does), each
- * device in order, CONCURRENCY at a time, and waits until the owner API counts every accepted report as stored.
+ * work is outside the measured server) and signs each request as the agent does (also before the clock, with a
+ * timestamp well inside the allowed skew), then sends them, each device in order, CONCURRENCY at a time, and waits until the owner API counts every accepted report as stored.
  * Baseline in the same run: a bare node:http server reading and JSON-parsing the same bodies (bench/lib/bare-server.ts).
- * CPU per report is read from /proc for the platform, its redis-server and this load generator.
+ * CPU per report is read from /proc for the platform (and per thread name), its redis-server and this load generator.
  * Env: DEVICES (200), REPORTS (20000), SNAPSHOT_REPORTS (1000), SNAPSHOT_KB (100), CONCURRENCY (64).
  */
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -20,7 +20,7 @@ import { sealReport } from '../core/antitheft/report.ts';
 import { HEADERS, reportHash, requestBytes } from '../core/antitheft/signing.ts';
 import { enroll } from '../antitheft/agent/enroll.ts';
 import { AgentState } from '../antitheft/agent/state.ts';
-import { cpuSeconds, freePort, mainThreadCpuSeconds, ownCpuSeconds, readPid, sleep, startNode, stopChild, waitForHttp } from './lib/proc.ts';
+import { cpuSeconds, freePort, mainThreadCpuSeconds, ownCpuSeconds, readPid, sleep, startNode, stopChild, threadCpuByName, waitForHttp } from './lib/proc.ts';
 import { fmt, table } from './lib/stats.ts';
 
 const root = join(import.meta.dirname, '..');
@@ -32,20 +32,26 @@ const SNAPSHOT_KB = env('SNAPSHOT_KB', 100);
 const CONCURRENCY = env('CONCURRENCY', 64);
 const DEADLINE_MS = 600_000;
 
-interface Device { id: string; sign: ReturnType<typeof ed25519Signer>; bodies: string[] }
+interface Request { body: string; headers: Record<string, string> }
+interface Device { id: string; requests: Request[] }
 
 const agent = new Agent({ keepAlive: true, maxSockets: 256 });
 
-/** One POST over a kept-alive connection, signed as the agent signs (node:http: fetch would cost the load generator 3x). */
-function post(url: URL, body: string, device?: Device): Promise<number> {
-  const headers: Record<string, string> = { 'content-type': 'application/json', 'content-length': String(Buffer.byteLength(body)) };
-  if (device) {
-    const timestamp = Date.now();
-    const nonce = toB64u(randomBytes(18));
-    const sig = device.sign(requestBytes({ method: 'POST', path: url.pathname, timestamp, nonce, deviceId: device.id,
-      bodySha256: createHash('sha256').update(body).digest('hex') })) as Uint8Array;
-    Object.assign(headers, { [HEADERS.device]: device.id, [HEADERS.timestamp]: String(timestamp), [HEADERS.nonce]: nonce, [HEADERS.signature]: toB64u(sig) });
-  }
+/**
+ * The four signature headers as the agent makes them. Done before the clock starts, like the sealing: the server's
+ * work is the same, and the load generator on the same 2 cores takes less of them (timestamps stay well inside the
+ * 5-minute skew the server allows: no send phase here lasts a minute).
+ */
+function signRequest(deviceId: string, sign: ReturnType<typeof ed25519Signer>, path: string, body: string): Record<string, string> {
+  const timestamp = Date.now();
+  const nonce = toB64u(randomBytes(18));
+  const sig = sign(requestBytes({ method: 'POST', path, timestamp, nonce, deviceId, bodySha256: createHash('sha256').update(body).digest('hex') })) as Uint8Array;
+  return { [HEADERS.device]: deviceId, [HEADERS.timestamp]: String(timestamp), [HEADERS.nonce]: nonce, [HEADERS.signature]: toB64u(sig) };
+}
+
+/** One POST over a kept-alive connection (node:http: fetch would cost the load generator 3x). */
+function post(url: URL, r: Request): Promise<number> {
+  const headers = { 'content-type': 'application/json', 'content-length': String(Buffer.byteLength(r.body)), ...r.headers };
   return new Promise((resolve, reject) => {
     const req = request(url, { method: 'POST', agent, headers }, (res) => {
       let text = '';
@@ -54,7 +60,7 @@ function post(url: URL, body: string, device?: Device): Promise<number> {
       res.on('end', () => (res.statusCode! < 300 ? resolve(res.statusCode!) : reject(new Error(`${res.statusCode} ${text.slice(0, 200)}`))));
     });
     req.on('error', reject);
-    req.end(body);
+    req.end(r.body);
   });
 }
 
@@ -92,7 +98,7 @@ async function sealAll(devices: { id: string; ownerKeyId: string; sign: ReturnTy
   return out;
 }
 
-async function send(devices: Device[], url: URL, signed: boolean): Promise<{ accepted: number; refused: number; ms: number }> {
+async function send(devices: Device[], url: URL): Promise<{ accepted: number; refused: number; ms: number }> {
   let accepted = 0;
   let refused = 0;
   const queue = devices.map((d) => ({ d, i: 0 }));
@@ -101,16 +107,16 @@ async function send(devices: Device[], url: URL, signed: boolean): Promise<{ acc
     for (;;) {
       const slot = queue.shift();
       if (!slot) return;
-      if (slot.i >= slot.d.bodies.length) continue;
+      if (slot.i >= slot.d.requests.length) continue;
       try {
-        await post(url, slot.d.bodies[slot.i]!, signed ? slot.d : undefined);
+        await post(url, slot.d.requests[slot.i]!);
         accepted++;
       } catch (err) {
         refused++;
         if (refused < 5) console.error(`refused: ${(err as Error).message}`);
       }
       slot.i++;
-      if (slot.i < slot.d.bodies.length) queue.push(slot);
+      if (slot.i < slot.d.requests.length) queue.push(slot);
     }
   };
   await Promise.all(Array.from({ length: CONCURRENCY }, worker));
@@ -147,11 +153,14 @@ async function main() {
       if (total === 0) continue;
       const t0 = performance.now();
       const bodies = await sealAll(enrolled, ownerPub, total, bytes);
+      const path = '/api/antitheft/agent/reports';
+      const devices = enrolled.map((d, i) => ({ id: d.id, requests: bodies[i]!.map((body) => ({ body, headers: signRequest(d.id, d.sign, path, body) })) }));
       console.log(`sealed and signed ${total} reports (${label}) in ${fmt(performance.now() - t0)} ms, outside the server`);
       const before = await stored();
       const cpu0 = { vigil: cpuSeconds(platform.proc.pid), js: mainThreadCpuSeconds(platform.proc.pid), redis: cpuSeconds(redisPid), load: ownCpuSeconds() };
+      const threads0 = threadCpuByName(platform.proc.pid);
       const start = performance.now();
-      const r = await send(enrolled.map((d, i) => ({ ...d, bodies: bodies[i]! })), new URL('/api/antitheft/agent/reports', url), true);
+      const r = await send(devices, new URL(path, url));
       const acceptMs = performance.now() - start;
       while ((await stored()) < before + r.accepted) {
         if (performance.now() - start > DEADLINE_MS) throw new Error('reports were not all stored within 10 minutes');
@@ -165,14 +174,17 @@ async function main() {
       results.push([label, fmt(r.accepted), fmt(r.refused), fmt(got), fmt(r.accepted / (acceptMs / 1000)), fmt(got / (storedMs / 1000)),
         per(cpu.vigil), per(cpu.js), per(cpu.redis), per(cpu.vigil + cpu.redis), per(cpu.load)]);
       if (got !== r.accepted) console.error(`MISMATCH: ${r.accepted} accepted, ${got} stored`);
+      const threads = [...threadCpuByName(platform.proc.pid)].map(([name, s]) => [name, s - (threads0.get(name) ?? 0)] as const)
+        .filter(([, s]) => s > 0).sort((a, b) => b[1] - a[1]);
+      console.log(`platform CPU by thread (${label}), µs per report: ${threads.slice(0, 10).map(([n, s]) => `${n} ${per(s)}`).join(', ')}`);
     }
     // The floor: the same bodies to a server that only reads and parses them.
     const barePort = await freePort();
     const bare = startNode(['--import', 'tsx', 'bench/lib/bare-server.ts'], { PORT: String(barePort) }, join(work, 'bare.log'), root);
     await waitForHttp(`http://127.0.0.1:${barePort}/`, bare, 30_000, () => true);
-    const bodies = await sealAll(enrolled, ownerPub, Math.min(REPORTS, 10_000), 0);
+    const bodies = await sealAll(enrolled, ownerPub, Math.min(REPORTS || 2000, 10_000), 0);
     const c0 = cpuSeconds(bare.proc.pid);
-    const f = await send(enrolled.map((d, i) => ({ ...d, bodies: bodies[i]! })), new URL(`http://127.0.0.1:${barePort}/`), false);
+    const f = await send(enrolled.map((d, i) => ({ id: d.id, requests: bodies[i]!.map((body) => ({ body, headers: {} })) })), new URL(`http://127.0.0.1:${barePort}/`));
     const fc = cpuSeconds(bare.proc.pid) - c0;
     results.push(['floor: bare node:http', fmt(f.accepted), fmt(f.refused), '-', fmt(f.accepted / (f.ms / 1000)), '-', fmt((fc * 1e6) / f.accepted), '-', '-', '-', '-']);
     await stopChild(bare);

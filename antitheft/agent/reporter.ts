@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { fromB64u } from '../../core/antitheft/encoding.ts';
-import { nodeSealBackend } from '../../core/antitheft/node-crypto.ts';
+import { nodeDigest, nodeSealBackend } from '../../core/antitheft/node-crypto.ts';
 import { sealReport, type ContentInput, type SnapshotInput } from '../../core/antitheft/report.ts';
 import { WIRE_VERSION, type Mode, type ReportEnvelope, type ReportHeader } from '../../core/antitheft/schemas.ts';
 import { reportHash, type Signer } from '../../core/antitheft/signing.ts';
@@ -20,7 +20,7 @@ export class Reporter {
     const header: ReportHeader = { v: WIRE_VERSION, ownerKeyId: this.enrollment.ownerKey.keyId, deviceId: this.enrollment.deviceId,
       reportId: randomUUID(), sequence: run.sequence + 1, mode, prevHash: run.prevHash, capturedAt: content.capturedAt, trigger };
     const env = await sealReport(nodeSealBackend, this.sign, fromB64u(this.enrollment.ownerKey.publicKey), header, content, snapshot);
-    this.state.saveRun({ ...this.state.run(), sequence: header.sequence, prevHash: await reportHash(env), lastReportAt: content.capturedAt });
+    this.state.saveRun({ ...this.state.run(), sequence: header.sequence, prevHash: await reportHash(env, nodeDigest), lastReportAt: content.capturedAt });
     return env;
   }
 }

@@ -4,7 +4,7 @@ import type { Context } from 'koa';
 import type { Queue } from 'bullmq';
 import { fromB64u } from '../../core/antitheft/encoding.ts';
 import type { ReportJob } from '../../core/antitheft/jobs.ts';
-import { nodeSealBackend, nodeVerify } from '../../core/antitheft/node-crypto.ts';
+import { nodeDigest, nodeSealBackend, nodeVerify } from '../../core/antitheft/node-crypto.ts';
 import { sealNetwork, verifyReport } from '../../core/antitheft/report.ts';
 import { EnrollRequest, MAX_REPORT_BODY, ReportEnvelope, WIRE_VERSION, type CheckinAnswer, type EnrollAnswer, type Receipt,
   type SignedAnswer } from '../../core/antitheft/schemas.ts';
@@ -29,6 +29,8 @@ export interface AgentApiDeps {
   codes: EnrollmentCodes;
   serverKey: ServerKey;
   queue: Queue<ReportJob>;
+  /** Where a report's snapshot ciphertext waits for the worker (jobs.ts snapshotKey), outside the job. */
+  stashSnapshot(reportId: string, ciphertext: string): Promise<void>;
   geo: GeoLookup;
   deviceLimiter: RateLimiter;
   enrollLimiter: RateLimiter;
@@ -106,20 +108,22 @@ export function createAgentRouter(deps: AgentApiDeps): Router {
     const h = env.header;
     if (h.deviceId !== device.deviceId) throw agentError(400, 'device_mismatch', 'header.deviceId is not the device that signed the request');
     if (h.ownerKeyId !== device.ownerKeyId) throw agentError(400, 'owner_key_mismatch', "header.ownerKeyId is not the owner's current report key");
-    if (!(await verifyReport(nodeVerify, fromB64u(device.publicKey), env))) {
+    if (!(await verifyReport(nodeVerify, fromB64u(device.publicKey), env, nodeDigest))) {
       throw agentError(400, 'bad_report_signature', "the report's device signature does not match its header, payload and snapshot");
     }
     const last = await directory.accepted(device.deviceId);
     if (last?.reportId === h.reportId) throw agentError(409, 'duplicate_report', `report ${h.reportId} was already accepted`);
     if (last && h.sequence <= last.sequence) throw agentError(409, 'stale_sequence', `sequence ${h.sequence} is not after the last accepted (${last.sequence})`);
     const receivedAt = Date.now();
-    const hash = await reportHash(env);
+    const hash = await reportHash(env, nodeDigest);
     const receipt = await deps.serverKey.receipt({ deviceId: device.deviceId, reportId: h.reportId, sequence: h.sequence, reportHash: hash, receivedAt });
     const job: ReportJob = { v: 1, ownerId: device.ownerId, deviceId: device.deviceId, reportId: h.reportId, sequence: h.sequence, mode: h.mode,
       capturedAt: h.capturedAt, receivedAt, header: JSON.stringify(h), payload: JSON.stringify(env.payload),
       network: JSON.stringify(await sealedNetwork(deps, ctx, device, env.header, receivedAt)), receipt: JSON.stringify(receipt), signature: env.sig,
-      reportHash: hash, reportSize: text.length, snapshot: env.snapshot };
-    // The job first, the acceptance after: a crash between them makes the agent resend, and the same job id adds nothing.
+      reportHash: hash, reportSize: Buffer.byteLength(text), snapshot: env.snapshot && { iv: env.snapshot.iv, size: env.snapshot.size, sha256: env.snapshot.sha256 } };
+    // Snapshot, job, acceptance, in that order: a job never points to a missing snapshot, and a crash before the
+    // acceptance makes the agent resend: the same key is written again, and the same job id adds nothing.
+    if (env.snapshot) await deps.stashSnapshot(h.reportId, env.snapshot.ct);
     await deps.queue.add('report', job, { jobId: h.reportId });
     await directory.accept(device.deviceId, { sequence: h.sequence, reportId: h.reportId, reportHash: hash }, receivedAt);
     ctx.status = 202;

@@ -1,6 +1,6 @@
 import { Queue } from 'bullmq';
 import type { Middleware } from 'koa';
-import { REPORT_QUEUE, type ReportJob } from '../../core/antitheft/jobs.ts';
+import { REPORT_QUEUE, snapshotKey, type ReportJob } from '../../core/antitheft/jobs.ts';
 import { bullConnection, bullPrefix } from '../../core/bull.ts';
 import type { Config } from '../../core/config.ts';
 import type { GeoLookup } from '../../core/geo.ts';
@@ -41,7 +41,8 @@ export async function createAntitheftApi(cfg: Config, services: Services, geo: G
   });
   const intervals = { reportIntervalS: cfg.antitheft.reportIntervalS, stolenIntervalS: cfg.antitheft.stolenIntervalS, checkInIntervalS: cfg.antitheft.checkInIntervalS };
   // Without the collector role (and its geo database) this process serves the owner's routes only.
-  const agent = geo && createAgentRouter({ cfg: cfg.antitheft, reads, writes, directory, codes, serverKey, queue, geo,
+  const stashSnapshot = async (reportId: string, ct: string) => { await services.redis.set(snapshotKey(services.prefix, reportId), ct); };
+  const agent = geo && createAgentRouter({ cfg: cfg.antitheft, reads, writes, directory, codes, serverKey, queue, stashSnapshot, geo,
     deviceLimiter: new RateLimiter(cfg.antitheft.deviceRatePerMinute), enrollLimiter: new RateLimiter(cfg.antitheft.enrollRatePerMinute) });
   const download = createAgentDownloadRouter();
   const owner = createOwnerRouter({ intervals, reads, writes, directory, codes, serverKey });

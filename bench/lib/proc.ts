@@ -1,5 +1,5 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { createWriteStream, existsSync, readFileSync } from 'node:fs';
+import { createWriteStream, existsSync, readdirSync, readFileSync } from 'node:fs';
 
 /** Helpers for the benchmarks: child processes, readiness, CPU time from /proc. */
 
@@ -120,4 +120,24 @@ export async function machineLoad(ms = 2000): Promise<number> {
   const a = machineBusySeconds();
   await sleep(ms);
   return (machineBusySeconds() - a) / (ms / 1000);
+}
+
+/**
+ * CPU seconds per thread name (/proc/pid/task/tid/comm) of a process: its JavaScript ("node" for the main thread
+ * when named so), libuv's pool, V8's helpers, an embedded engine's threads. Threads that ended are not counted.
+ */
+export function threadCpuByName(pid: number | undefined): Map<string, number> {
+  const out = new Map<string, number>();
+  if (!pid) return out;
+  let tids: string[] = [];
+  try { tids = readdirSync(`/proc/${pid}/task`); } catch { return out; }
+  for (const tid of tids) {
+    try {
+      const stat = readFileSync(`/proc/${pid}/task/${tid}/stat`, 'utf8');
+      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      const name = Number(tid) === pid ? 'main thread' : stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')')).replace(/\d+$/, '');
+      out.set(name, (out.get(name) ?? 0) + (Number(fields[11]) + Number(fields[12])) / CLK_TCK);
+    } catch { /* the thread ended */ }
+  }
+  return out;
 }

@@ -25,7 +25,12 @@ export const ReportJob = z.object({
   signature: z.string(),
   reportHash: z.string().regex(/^[0-9a-f]{64}$/),
   reportSize: z.number().int().nonnegative(),
-  snapshot: z.object({ iv: z.string(), size: z.number().int().positive(), sha256: z.string().regex(/^[0-9a-f]{64}$/), ct: z.string() }).nullable(),
+  /**
+   * The snapshot's ciphertext (base64url, up to ~2.7 MB) is not in the job: the API writes it to snapshotKey() just
+   * before it adds the job, and the worker reads it there, so BullMQ never encodes, copies and parses it. `ct` inline
+   * is what jobs queued by an earlier version carry; the worker still accepts them.
+   */
+  snapshot: z.object({ iv: z.string(), size: z.number().int().positive(), sha256: z.string().regex(/^[0-9a-f]{64}$/), ct: z.string().optional() }).nullable(),
 });
 export type ReportJob = z.infer<typeof ReportJob>;
 
@@ -34,3 +39,6 @@ export type ReportJob = z.infer<typeof ReportJob>;
  * device's jobs still in the queue instead of storing them after the deletion.
  */
 export const goneDeviceKey = (prefix: string, deviceId: string) => `${prefix}at:gone:${deviceId}`;
+
+/** A queued report's snapshot ciphertext, from the API's acceptance until the worker's job for it is completed. */
+export const snapshotKey = (prefix: string, reportId: string) => `${prefix}at:snap:${reportId}`;

@@ -1,4 +1,4 @@
-import { fromB64u, fromUtf8, sha256Hex, toB64u, utf8 } from './encoding.ts';
+import { fromB64u, fromUtf8, sha256Hex, toB64u, utf8, webDigest, type Digest } from './encoding.ts';
 import { NetworkRecord, ReportContent, WIRE_VERSION, type ReportEnvelope, type ReportHeader, type Sealed } from './schemas.ts';
 import { openWithKey, seal, sealedKey, sealSnapshot, openSnapshot, type SealBackend } from './seal.ts';
 import { headerAad, reportBytes, signedParts, type Signer, type Verifier } from './signing.ts';
@@ -30,11 +30,11 @@ export async function sealReport(backend: SealBackend, sign: Signer, ownerPublic
 }
 
 /** The device's signature, and that the snapshot ciphertext is the one it signed. */
-export async function verifyReport(verify: Verifier, devicePublic: Uint8Array, e: ReportEnvelope): Promise<boolean> {
+export async function verifyReport(verify: Verifier, devicePublic: Uint8Array, e: ReportEnvelope, digest: Digest = webDigest): Promise<boolean> {
   if (!(await verify(devicePublic, reportBytes(signedParts(e)), fromB64u(e.sig)))) return false;
   if (!e.snapshot) return true;
   const ct = fromB64u(e.snapshot.ct);
-  return ct.length === e.snapshot.size && (await sha256Hex(ct)) === e.snapshot.sha256;
+  return ct.length === e.snapshot.size && (await sha256Hex(ct, digest)) === e.snapshot.sha256;
 }
 
 export async function sealNetwork(backend: SealBackend, ownerPublic: Uint8Array, header: ReportHeader, record: NetworkRecord): Promise<Sealed> {

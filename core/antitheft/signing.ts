@@ -1,5 +1,5 @@
 import { canonicalBytes } from './canonical.ts';
-import { buf, fromB64u, groups, sha256, sha256Hex, subtle, toBase32, toHex, utf8 } from './encoding.ts';
+import { buf, fromB64u, groups, sha256, sha256Hex, subtle, toBase32, toHex, utf8, webDigest, type Digest } from './encoding.ts';
 import type { CheckinAnswer, ReportEnvelope, ReportHeader, Sealed } from './schemas.ts';
 
 /**
@@ -47,13 +47,13 @@ export const signedParts = (e: ReportEnvelope): SignedParts => ({
 });
 
 /** A report's identity in the evidence chain: the next report's prevHash, and what the server's receipt signs. */
-export async function reportHash(e: ReportEnvelope): Promise<string> {
-  return partsHash(signedParts(e), e.sig);
+export async function reportHash(e: ReportEnvelope, digest: Digest = webDigest): Promise<string> {
+  return partsHash(signedParts(e), e.sig, digest);
 }
 
 /** The same hash from the signed parts alone (an export keeps the snapshot's hash, not its ciphertext). */
-export async function partsHash(parts: SignedParts, sig: string): Promise<string> {
-  return sha256Hex(canonicalBytes({ header: parts.header, payload: parts.payload, snapshot: parts.snapshot, sig }));
+export async function partsHash(parts: SignedParts, sig: string, digest: Digest = webDigest): Promise<string> {
+  return sha256Hex(canonicalBytes({ header: parts.header, payload: parts.payload, snapshot: parts.snapshot, sig }), digest);
 }
 
 /** Additional data that binds a sealed payload to its header. */

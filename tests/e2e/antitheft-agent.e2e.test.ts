@@ -186,6 +186,9 @@ describe('the anti-theft agent end to end', () => {
     const seqs = got.map((r) => Number(r.s));
     assert.deepEqual(seqs, Array.from({ length: total }, (_, i) => i + 1).filter((n) => !waiting.has(n)), 'every sequence number once, none missing');
     for (let i = 1; i < got.length; i++) assert.ok(Number(got[i]!.at) >= Number(got[i - 1]!.at), 'delivered oldest first');
+    assert.ok(Number((await rows<{ n: string }>('SELECT count() AS n FROM antitheft.snapshots FINAL'))[0]!.n) >= 1, 'stolen-mode snapshots were stored');
+    // A snapshot's ciphertext waits in Redis outside its job only until the job is done.
+    await until('no stored snapshot left in Redis', async () => (await current.services.redis.keys(`${current.services.prefix}at:snap:*`)).length === 0, 10_000);
     await current.services.ch.command({ query: 'OPTIMIZE TABLE antitheft.reports FINAL' });
     assert.equal(Number((await rows<{ n: string }>('SELECT count() AS n FROM antitheft.reports'))[0]!.n), seqs.length, 'one row per report, also before FINAL');
     const chain = await rows<{ h: string; prev: string }>("SELECT report_hash AS h, JSONExtractString(header, 'prevHash') AS prev FROM antitheft.reports FINAL ORDER BY sequence");

@@ -1,9 +1,9 @@
 import assert from 'node:assert/strict';
-import { randomUUID } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
 import { describe, it } from 'node:test';
 import { canonicalBytes } from '../../core/antitheft/canonical.ts';
-import { fromB64u, fromBase32, fromUtf8, toB64u, toBase32 } from '../../core/antitheft/encoding.ts';
-import { ed25519Signer, generateEd25519, nodeSealBackend, nodeVerify } from '../../core/antitheft/node-crypto.ts';
+import { fromB64u, fromBase32, fromUtf8, sha256Hex, toB64u, toBase32 } from '../../core/antitheft/encoding.ts';
+import { ed25519Signer, generateEd25519, nodeDigest, nodeSealBackend, nodeVerify } from '../../core/antitheft/node-crypto.ts';
 import { changePassphrase, createOwnerKey, unlockWithPassphrase, unlockWithRecovery, WrongSecretError } from '../../core/antitheft/owner-key.ts';
 import { openNetwork, openReport, openReportSnapshot, openReportWithKey, sealNetwork, sealReport, verifyReport } from '../../core/antitheft/report.ts';
 import { OwnerKeyRecord, ReportEnvelope, type ReportHeader } from '../../core/antitheft/schemas.ts';
@@ -28,6 +28,21 @@ describe('anti-theft wire contract', () => {
       assert.deepEqual(fromBase32(toBase32(b)).subarray(0, n), b);
     }
     assert.throws(() => fromB64u('ab+c'), /base64url/);
+  });
+
+  it('decodes large values through Node\'s Buffer into plain bytes that WebCrypto reads correctly, refusing what the loop refuses', async () => {
+    for (const n of [1025, 3000, 100_000]) {
+      const b = new Uint8Array(Array.from({ length: n }, (_, i) => (i * 131 + 7) & 255));
+      const text = toB64u(b);
+      assert.equal(text, Buffer.from(b).toString('base64url'));
+      const back = fromB64u(text);
+      assert.deepEqual(back, b);
+      // A pooled Buffer's slice() is a view of the whole pool: the digest must see these bytes only.
+      assert.equal(await sha256Hex(back), createHash('sha256').update(b).digest('hex'));
+      assert.equal(await sha256Hex(back, nodeDigest), await sha256Hex(back));
+    }
+    assert.throws(() => fromB64u(`${'A'.repeat(2000)}+AAA`), /base64url/);
+    assert.throws(() => fromB64u(`${'A'.repeat(2000)}=`), /base64url/);
   });
 
   it('signs canonical bytes: the same object in another key order gives the same bytes', () => {
