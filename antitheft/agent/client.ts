@@ -10,6 +10,35 @@ export class ServerError extends Error {
   get transient(): boolean { return this.status === 0 || this.status === 429 || this.status >= 500; }
 }
 
+interface HttpAnswer { status: number; text: string; retryAfter: string | undefined }
+
+/** An answer larger than this is not from our server: a check-in answer is under 2 KB. */
+const MAX_ANSWER_BYTES = 1024 * 1024;
+
+/**
+ * One POST with node:http(s) rather than fetch: fetch loads undici, ~11 MB of resident memory that an idle agent
+ * would carry all day. https is loaded only for an https server. `timeoutMs` bounds the whole exchange.
+ */
+async function post(url: URL, body: string, headers: Record<string, string>, timeoutMs: number): Promise<HttpAnswer> {
+  const { request } = url.protocol === 'https:' ? await import('node:https') : await import('node:http');
+  return new Promise((resolve, reject) => {
+    const req = request(url, { method: 'POST', headers: { ...headers, 'content-length': String(Buffer.byteLength(body)) } }, (res) => {
+      const chunks: Buffer[] = [];
+      let size = 0;
+      res.on('data', (c: Buffer) => {
+        size += c.length;
+        if (size > MAX_ANSWER_BYTES) req.destroy(new Error(`the answer is larger than ${MAX_ANSWER_BYTES} bytes`));
+        else chunks.push(c);
+      });
+      res.on('end', () => { clearTimeout(timer); resolve({ status: res.statusCode ?? 0, text: Buffer.concat(chunks).toString('utf8'), retryAfter: res.headers['retry-after'] }); });
+      res.on('error', reject);
+    });
+    const timer = setTimeout(() => req.destroy(new Error(`no answer within ${timeoutMs / 1000} s`)), timeoutMs);
+    req.on('error', (err) => { clearTimeout(timer); reject(err); });
+    req.end(body);
+  });
+}
+
 export interface ClientIdentity { server: string; deviceId: string; sign: Signer }
 
 /**
@@ -26,20 +55,18 @@ export class AgentClient {
     const nonce = toB64u(randomBytes(18));
     const bodySha256 = createHash('sha256').update(body, 'utf8').digest('hex');
     const sig = await this.id.sign(requestBytes({ method: 'POST', path: url.pathname, timestamp, nonce, deviceId, bodySha256 }));
-    let res: Response;
+    let res: HttpAnswer;
     try {
-      res = await fetch(url, { method: 'POST', body, signal: AbortSignal.timeout(this.timeoutMs), headers: {
-        'content-type': 'application/json', [HEADERS.device]: deviceId, [HEADERS.timestamp]: String(timestamp), [HEADERS.nonce]: nonce,
-        [HEADERS.signature]: toB64u(await sig) } });
+      res = await post(url, body, { 'content-type': 'application/json', [HEADERS.device]: deviceId, [HEADERS.timestamp]: String(timestamp),
+        [HEADERS.nonce]: nonce, [HEADERS.signature]: toB64u(sig) }, this.timeoutMs);
     } catch (err) {
-      throw new ServerError(0, 'network', `cannot reach ${url.origin}: ${(err as Error).cause ? String((err as Error & { cause: Error }).cause.message ?? (err as Error).cause) : (err as Error).message}`);
+      throw new ServerError(0, 'network', `cannot reach ${url.origin}: ${(err as Error).message || (err as NodeJS.ErrnoException).code || String(err)}`);
     }
-    const text = await res.text();
     let json: unknown = null;
-    try { json = text ? JSON.parse(text) : null; } catch { /* not JSON: a proxy's page */ }
-    if (!res.ok) {
+    try { json = res.text ? JSON.parse(res.text) : null; } catch { /* not JSON: a proxy's page */ }
+    if (res.status < 200 || res.status >= 300) {
       const e = (json ?? {}) as { error?: string; code?: string };
-      const retry = Number(res.headers.get('retry-after'));
+      const retry = Number(res.retryAfter);
       throw new ServerError(res.status, e.code ?? 'http_error', e.error ?? `HTTP ${res.status}`, Number.isFinite(retry) && retry > 0 ? retry : undefined);
     }
     return { status: res.status, json };
