@@ -11,13 +11,13 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createHash, randomBytes, randomUUID } from 'node:crypto';
+import { randomBytes, randomUUID } from 'node:crypto';
 import { Agent, request } from 'node:http';
-import { fromB64u, toB64u } from '../core/antitheft/encoding.ts';
-import { ed25519Signer, nodeSealBackend } from '../core/antitheft/node-crypto.ts';
+import { fromB64u } from '../core/antitheft/encoding.ts';
+import { ed25519Signer, nodeSealBackend, signedRequestHeaders } from '../core/antitheft/node-crypto.ts';
 import { createOwnerKey } from '../core/antitheft/owner-key.ts';
 import { sealReport } from '../core/antitheft/report.ts';
-import { HEADERS, reportHash, requestBytes } from '../core/antitheft/signing.ts';
+import { reportHash } from '../core/antitheft/signing.ts';
 import { enroll } from '../antitheft/agent/enroll.ts';
 import { AgentState } from '../antitheft/agent/state.ts';
 import { cpuSeconds, freePort, mainThreadCpuSeconds, ownCpuSeconds, readPid, sleep, startNode, stopChild, threadCpuByName, waitForHttp } from './lib/proc.ts';
@@ -42,13 +42,6 @@ const agent = new Agent({ keepAlive: true, maxSockets: 256 });
  * work is the same, and the load generator on the same 2 cores takes less of them (timestamps stay well inside the
  * 5-minute skew the server allows: no send phase here lasts a minute).
  */
-function signRequest(deviceId: string, sign: ReturnType<typeof ed25519Signer>, path: string, body: string): Record<string, string> {
-  const timestamp = Date.now();
-  const nonce = toB64u(randomBytes(18));
-  const sig = sign(requestBytes({ method: 'POST', path, timestamp, nonce, deviceId, bodySha256: createHash('sha256').update(body).digest('hex') })) as Uint8Array;
-  return { [HEADERS.device]: deviceId, [HEADERS.timestamp]: String(timestamp), [HEADERS.nonce]: nonce, [HEADERS.signature]: toB64u(sig) };
-}
-
 /** One POST over a kept-alive connection (node:http: fetch would cost the load generator 3x). */
 function post(url: URL, r: Request): Promise<number> {
   const headers = { 'content-type': 'application/json', 'content-length': String(Buffer.byteLength(r.body)), ...r.headers };
@@ -154,7 +147,8 @@ async function main() {
       const t0 = performance.now();
       const bodies = await sealAll(enrolled, ownerPub, total, bytes);
       const path = '/api/antitheft/agent/reports';
-      const devices = enrolled.map((d, i) => ({ id: d.id, requests: bodies[i]!.map((body) => ({ body, headers: signRequest(d.id, d.sign, path, body) })) }));
+      const devices = await Promise.all(enrolled.map(async (d, i) => ({ id: d.id,
+        requests: await Promise.all(bodies[i]!.map(async (body) => ({ body, headers: await signedRequestHeaders(d.sign, d.id, path, body) }))) })));
       console.log(`sealed and signed ${total} reports (${label}) in ${fmt(performance.now() - t0)} ms, outside the server`);
       const before = await stored();
       const cpu0 = { vigil: cpuSeconds(platform.proc.pid), js: mainThreadCpuSeconds(platform.proc.pid), redis: cpuSeconds(redisPid), load: ownCpuSeconds() };

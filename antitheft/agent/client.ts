@@ -1,8 +1,7 @@
-import { createHash, randomBytes } from 'node:crypto';
-import { fromB64u, toB64u } from '../../core/antitheft/encoding.ts';
-import { nodeVerify } from '../../core/antitheft/node-crypto.ts';
+import { fromB64u } from '../../core/antitheft/encoding.ts';
+import { nodeVerify, signedRequestHeaders } from '../../core/antitheft/node-crypto.ts';
 import { SignedAnswer, type CheckinAnswer, type PublicServerKey } from '../../core/antitheft/schemas.ts';
-import { answerBytes, HEADERS, requestBytes, type Signer } from '../../core/antitheft/signing.ts';
+import { answerBytes, type Signer } from '../../core/antitheft/signing.ts';
 
 export class ServerError extends Error {
   constructor(readonly status: number, readonly code: string, message: string, readonly retryAfterS?: number) { super(message); }
@@ -31,7 +30,7 @@ async function post(url: URL, body: string, headers: Record<string, string>, tim
         else chunks.push(c);
       });
       res.on('end', () => { clearTimeout(timer); resolve({ status: res.statusCode ?? 0, text: Buffer.concat(chunks).toString('utf8'), retryAfter: res.headers['retry-after'] }); });
-      res.on('error', reject);
+      res.on('error', (err) => { clearTimeout(timer); reject(err); });
     });
     const timer = setTimeout(() => req.destroy(new Error(`no answer within ${timeoutMs / 1000} s`)), timeoutMs);
     req.on('error', (err) => { clearTimeout(timer); reject(err); });
@@ -51,14 +50,10 @@ export class AgentClient {
 
   async request(path: string, body: string, deviceId = this.id.deviceId): Promise<{ status: number; json: unknown }> {
     const url = new URL(path, this.id.server);
-    const timestamp = Date.now();
-    const nonce = toB64u(randomBytes(18));
-    const bodySha256 = createHash('sha256').update(body, 'utf8').digest('hex');
-    const sig = await this.id.sign(requestBytes({ method: 'POST', path: url.pathname, timestamp, nonce, deviceId, bodySha256 }));
+    const signed = await signedRequestHeaders(this.id.sign, deviceId, url.pathname, body);
     let res: HttpAnswer;
     try {
-      res = await post(url, body, { 'content-type': 'application/json', [HEADERS.device]: deviceId, [HEADERS.timestamp]: String(timestamp),
-        [HEADERS.nonce]: nonce, [HEADERS.signature]: toB64u(sig) }, this.timeoutMs);
+      res = await post(url, body, { 'content-type': 'application/json', ...signed }, this.timeoutMs);
     } catch (err) {
       throw new ServerError(0, 'network', `cannot reach ${url.origin}: ${(err as Error).message || (err as NodeJS.ErrnoException).code || String(err)}`);
     }

@@ -1,8 +1,8 @@
-import { createCipheriv, createDecipheriv, createECDH, createHash, createPrivateKey, createPublicKey, generateKeyPairSync, hkdfSync, sign, verify,
-  type KeyObject } from 'node:crypto';
+import { createCipheriv, createDecipheriv, createECDH, createHash, createPrivateKey, createPublicKey, generateKeyPairSync, hkdfSync, randomBytes, sign,
+  verify, type KeyObject } from 'node:crypto';
 import { toB64u, type Digest } from './encoding.ts';
 import type { SealBackend } from './seal.ts';
-import type { Signer, Verifier } from './signing.ts';
+import { HEADERS, requestBytes, type Signer, type Verifier } from './signing.ts';
 
 /**
  * node:crypto versions of the contract's primitives, for the agent and the server (not the browser): sealing costs
@@ -32,6 +32,19 @@ export const nodeSealBackend: SealBackend = {
 
 /** SHA-256 in the same turn (WebCrypto's digest is a round trip through libuv's pool: ~10x the cost for 1 KB). */
 export const nodeDigest: Digest = (data) => createHash('sha256').update(data).digest();
+
+/**
+ * The four headers that sign one agent request (method POST, path, time, a fresh nonce and the body's hash). The agent
+ * uses it for every call; tests and the bench use it to replay, age or mis-sign a request on purpose.
+ */
+export async function signedRequestHeaders(sign: Signer, deviceId: string, path: string, body: string,
+  over: { timestamp?: number; nonce?: string } = {}): Promise<Record<string, string>> {
+  const timestamp = over.timestamp ?? Date.now();
+  const nonce = over.nonce ?? toB64u(randomBytes(18));
+  const bodySha256 = createHash('sha256').update(body, 'utf8').digest('hex');
+  const sig = await sign(requestBytes({ method: 'POST', path, timestamp, nonce, deviceId, bodySha256 }));
+  return { [HEADERS.device]: deviceId, [HEADERS.timestamp]: String(timestamp), [HEADERS.nonce]: nonce, [HEADERS.signature]: toB64u(sig) };
+}
 
 // Ed25519 public keys as DER: a fixed 12-byte SPKI prefix before the 32 raw bytes.
 const ED25519_SPKI_PREFIX = Buffer.from('302a300506032b6570032100', 'hex');

@@ -1,22 +1,14 @@
 import assert from 'node:assert/strict';
-import { createHash, randomBytes } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
-import { toB64u } from '../../core/antitheft/encoding.ts';
-import { ed25519Signer, generateEd25519 } from '../../core/antitheft/node-crypto.ts';
+import { ed25519Signer, generateEd25519, signedRequestHeaders } from '../../core/antitheft/node-crypto.ts';
 import { MAX_REPORT_BODY } from '../../core/antitheft/schemas.ts';
-import { HEADERS, requestBytes } from '../../core/antitheft/signing.ts';
 import { content, enrollDevice, newCode, turnOn, type TestDevice } from '../helpers/antitheft.ts';
 import { DashboardClient } from '../helpers/dashboard-client.ts';
 import { startTestPlatform, type TestPlatform } from '../helpers/platform.ts';
 
-/** A request signed by hand, so a test can replay it, age it, or sign it with the wrong key. */
-function signed(deviceId: string, pem: string, path: string, body: string, over: { timestamp?: number; nonce?: string } = {}) {
-  const timestamp = over.timestamp ?? Date.now();
-  const nonce = over.nonce ?? toB64u(randomBytes(18));
-  const sig = ed25519Signer(pem)(requestBytes({ method: 'POST', path, timestamp, nonce, deviceId,
-    bodySha256: createHash('sha256').update(body).digest('hex') })) as Uint8Array;
-  return { 'content-type': 'application/json', [HEADERS.device]: deviceId, [HEADERS.timestamp]: String(timestamp), [HEADERS.nonce]: nonce,
-    [HEADERS.signature]: toB64u(sig) };
+/** A request signed on purpose, so a test can replay it, age it, or sign it with the wrong key. */
+async function signed(deviceId: string, pem: string, path: string, body: string, over: { timestamp?: number; nonce?: string } = {}) {
+  return { 'content-type': 'application/json', ...await signedRequestHeaders(ed25519Signer(pem), deviceId, path, body, over) };
 }
 
 describe('anti-theft API: bad input and abuse get a 4xx naming the problem and store nothing', () => {
@@ -45,13 +37,13 @@ describe('anti-theft API: bad input and abuse get a 4xx naming the problem and s
     const id = dev.enrollment.deviceId;
     const body = '{"v":1}';
     const stranger = generateEd25519();
-    assert.deepEqual((await post(CHECK_IN, body, signed('dv_000000000000000000000000', pem, CHECK_IN, body))).body?.code, 'unknown_device');
-    assert.deepEqual((await post(CHECK_IN, body, signed(id, stranger.privateKeyPem, CHECK_IN, body))).body?.code, 'bad_signature');
-    const h = signed(id, pem, CHECK_IN, body);
+    assert.deepEqual((await post(CHECK_IN, body, await signed('dv_000000000000000000000000', pem, CHECK_IN, body))).body?.code, 'unknown_device');
+    assert.deepEqual((await post(CHECK_IN, body, await signed(id, stranger.privateKeyPem, CHECK_IN, body))).body?.code, 'bad_signature');
+    const h = await signed(id, pem, CHECK_IN, body);
     assert.equal((await post(CHECK_IN, '{"v":1 }', h)).body?.code, 'bad_signature', 'the body is covered by the signature');
-    const stale = await post(CHECK_IN, body, signed(id, pem, CHECK_IN, body, { timestamp: Date.now() - 6 * 60_000 }));
+    const stale = await post(CHECK_IN, body, await signed(id, pem, CHECK_IN, body, { timestamp: Date.now() - 6 * 60_000 }));
     assert.deepEqual([stale.status, stale.body?.code], [401, 'stale_timestamp']);
-    const once = signed(id, pem, CHECK_IN, body);
+    const once = await signed(id, pem, CHECK_IN, body);
     assert.equal((await post(CHECK_IN, body, once)).status, 200);
     const again = await post(CHECK_IN, body, once);
     assert.deepEqual([again.status, again.body?.code], [409, 'replayed_request']);
@@ -64,13 +56,13 @@ describe('anti-theft API: bad input and abuse get a 4xx naming the problem and s
     const pem = dev.state.privateKeyPem();
     const id = dev.enrollment.deviceId;
     for (const [body, expect] of [['not json', /not valid JSON/], ['{"v":1}', /header/], ['[]', /expected object/i]] as const) {
-      const r = await post(REPORTS, body, signed(id, pem, REPORTS, body));
+      const r = await post(REPORTS, body, await signed(id, pem, REPORTS, body));
       assert.equal(r.status, 400, body);
       assert.match(r.body!.error!, expect);
     }
     const env = await dev.reporter.seal('normal', 'schedule', content());
     const wrong = JSON.stringify({ ...env, header: { ...env.header, sequence: -1 } });
-    const r = await post(REPORTS, wrong, signed(id, pem, REPORTS, wrong));
+    const r = await post(REPORTS, wrong, await signed(id, pem, REPORTS, wrong));
     assert.deepEqual([r.status, r.body?.error?.startsWith('header.sequence')], [400, true]);
     const huge = await fetch(`${p.url}${REPORTS}`, { method: 'POST', body: 'x'.repeat(MAX_REPORT_BODY + 10), headers: { 'content-type': 'application/json' } });
     assert.equal(huge.status, 413);
@@ -84,7 +76,7 @@ describe('anti-theft API: bad input and abuse get a 4xx naming the problem and s
     await assert.rejects(enrollDevice(p.url, 'ABCD-EFGH-JKMN'), (e: Error & { code?: string }) => e.code === 'invalid_code');
     const other = generateEd25519();
     const body = JSON.stringify({ v: 1, code: await newCode(owner), publicKey: generateEd25519().publicKey, name: 'x', platform: 'linux', agentVersion: '0' });
-    const r = await post('/api/antitheft/agent/enroll', body, signed('new', other.privateKeyPem, '/api/antitheft/agent/enroll', body));
+    const r = await post('/api/antitheft/agent/enroll', body, await signed('new', other.privateKeyPem, '/api/antitheft/agent/enroll', body));
     assert.equal(r.body?.code, 'bad_signature');
   });
 
@@ -99,7 +91,7 @@ describe('anti-theft API: bad input and abuse get a 4xx naming the problem and s
     let limited: Response | null = null;
     for (let i = 0; i < 45 && !limited; i++) {
       const body = '{"v":1}';
-      const res = await fetch(`${p.url}${CHECK_IN}`, { method: 'POST', body, headers: signed(d.enrollment.deviceId, d.state.privateKeyPem(), CHECK_IN, body) });
+      const res = await fetch(`${p.url}${CHECK_IN}`, { method: 'POST', body, headers: await signed(d.enrollment.deviceId, d.state.privateKeyPem(), CHECK_IN, body) });
       if (res.status === 429) limited = res;
     }
     assert.ok(limited, 'the 41st check-in within a minute is refused');
