@@ -24,7 +24,49 @@ export async function openClickHouse(cfg: Pick<Config, 'clickhouse' | 'dataDir'>
   const path = join(cfg.dataDir, 'clickhouse');
   mkdirSync(path, { recursive: true });
   const { createChdbConnection } = await import('chdb/connection');
-  return createClient({ connection: createChdbConnection({ path }) } as Parameters<typeof createClient>[0]);
+  return oneAtATime(createClient({ connection: createChdbConnection({ path }) } as Parameters<typeof createClient>[0]));
+}
+
+const DRAIN = "SELECT 'vigil:drained' AS drained";
+const DRAINED = '{"drained":"vigil:drained"}';
+const CALLS = new Set<PropertyKey>(['query', 'command', 'exec', 'insert']);
+
+/**
+ * chDB 3.4 keeps whatever output a failed statement had produced and hands it to the next statement that outputs
+ * anything, as the start of its result (pinned by tests/integration/embedded-engine.int.test.ts): a dashboard query
+ * stopped at its time limit would put its rows in front of the next reader's, who may be another site's. So on the
+ * embedded engine statements go one at a time (the engine runs them one at a time anyway) and a failed one is
+ * followed, before anything else runs, by a statement that takes the leftovers and is thrown away. Its result is
+ * materialised when the call returns, so nothing of a statement is read after the next one starts.
+ */
+export function oneAtATime(client: ClickHouseClient): ClickHouseClient {
+  let tail: Promise<unknown> = Promise.resolve();
+  const drain = async () => {
+    for (let i = 0; i < 3; i++) {
+      const rs = await client.query({ query: DRAIN, format: 'JSONEachRow' });
+      if ((await rs.text()).trim() === DRAINED) return;
+    }
+  };
+  const serial = <T>(call: () => Promise<T>): Promise<T> => {
+    const run = tail.then(async () => {
+      try {
+        return await call();
+      } catch (err) {
+        await drain().catch(() => undefined);
+        throw err;
+      }
+    });
+    tail = run.catch(() => undefined);
+    return run;
+  };
+  return new Proxy(client, {
+    get(target, prop, receiver) {
+      const v = Reflect.get(target, prop, receiver);
+      if (typeof v !== 'function') return v;
+      if (!CALLS.has(prop)) return v.bind(target);
+      return (...args: unknown[]) => serial(() => (v as (...a: unknown[]) => Promise<unknown>).apply(target, args));
+    },
+  });
 }
 
 /** Runs a read and returns typed rows. `sql` holds only constants and {name:Type} placeholders. */
