@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, beforeEach, describe, it } from 'node:test';
-import { forbidden, unauthorized } from '../../core/errors.ts';
+import { forbidden, HttpError, unauthorized } from '../../core/errors.ts';
+import { limitError, runCompiled, runTogether } from '../../dashboard/api/query/sql.ts';
 import { startQueryApi, statsStatements, type QueryApi } from '../fixtures/query-api.ts';
 import { FIXTURE_NOW, startQueryFixture, type LoadedFixture } from '../fixtures/query-fixture.ts';
 import type { TestPlatform } from '../helpers/platform.ts';
@@ -138,12 +139,35 @@ describe('query API: POST /api/v1/query, query.csv, retention, realtime', () => 
   });
 
   it('runs report SQL read-only, and the read-only setting does not stick to the embedded session', async () => {
-    await assert.rejects(p.services.ch.command({ query: 'INSERT INTO ingest_drops SELECT today(), \'x\', \'test\', 1 SETTINGS max_execution_time = 15, readonly = 2' }),
+    await assert.rejects(p.services.ch.command({ query: 'INSERT INTO ingest_drops SELECT today(), \'x\', \'test\', 1 SETTINGS max_execution_time = 15, max_memory_usage = 2000000000, readonly = 2' }),
       /readonly/i);
     await api.post('/api/v1/query', { site_id: 'fixture.test', date_range: week, metrics: ['visitors'] });
-    assert.ok(statsStatements(api).every((s) => s.endsWith('SETTINGS max_execution_time = 15, readonly = 2')));
+    assert.ok(statsStatements(api).every((s) => s.endsWith('SETTINGS max_execution_time = 15, max_memory_usage = 2000000000, readonly = 2')));
     await p.services.ch.insert({ table: 'ingest_drops', values: [{ day: '2026-03-30', site_id: 'x', reason: 'test', count: 1 }], format: 'JSONEachRow' });
     const [r] = await p.rows<{ n: string }>("SELECT sum(count) AS n FROM ingest_drops WHERE site_id = 'x'");
     assert.equal(Number(r!.n), 1, 'a write after a read-only query is stored');
+  });
+
+  it('stops a statement at its memory limit and answers a 422 naming the limit, alone or sent together', async () => {
+    // 400 M numbers in one array: ~3.2 GB, past the 2 GB limit (the engine refuses the allocation at once).
+    const heavy = { name: 'test:heavy', sql: 'SELECT length(groupArray(number)) AS n FROM numbers(400000000)', params: {} };
+    const tooLarge = (e: unknown) => e instanceof HttpError && e.status === 422 && e.code === 'query_too_large' && /2 GB memory limit/.test(e.message);
+    await assert.rejects(runCompiled(p.services.ch, heavy), tooLarge);
+    const together = runTogether(p.services.ch);
+    const light = { name: 'test:light', sql: 'SELECT 1 AS n', params: {} };
+    const both = await Promise.allSettled([runCompiled(together, heavy), runCompiled(together, light)]);
+    assert.ok(both.every((b) => b.status === 'rejected' && tooLarge(b.reason)), 'one statement: both branches answer the limit');
+    assert.deepEqual(await runCompiled(p.services.ch, light), [{ n: 1 }], 'the engine goes on answering');
+  });
+
+  it('names the time limit when a statement runs past it', async () => {
+    // The engine's own timeout error (a 1 s limit here, so the test does not wait 15 s), mapped as the runner maps it.
+    const err = await p.services.ch.query({ query: 'SELECT count() FROM numbers(100000000000) WHERE sipHash64(number) = 1 SETTINGS max_execution_time = 1' })
+      .then(() => null, (e: unknown) => e);
+    const mapped = limitError(err);
+    assert.ok(mapped instanceof HttpError);
+    assert.deepEqual([mapped.status, mapped.code], [422, 'query_too_long']);
+    assert.match(mapped.message, /15 s time limit/);
+    assert.equal(limitError(new Error('other')) instanceof HttpError, false, 'other errors pass through');
   });
 });

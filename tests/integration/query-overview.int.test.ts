@@ -102,6 +102,15 @@ describe('site overview and POST /api/v1/overview', () => {
     }
   });
 
+  it('lists no exit page that no current visit has (a visit moved on from it: its +1 and -1 net to zero)', async () => {
+    // Under /pricing, a visit that left /pricing for another page once had /pricing as its exit page.
+    for (const [filters, rollups] of [[[['is', 'event:page', ['/pricing']]], true], [[], true], [[], false]] as const) {
+      const v = await siteOverview(p.services.ch, fx.site, { dateRange: week, filters: [...filters], now: FIXTURE_NOW, rollups });
+      assert.ok(v.panels.exit_pages.length > 0);
+      assert.deepEqual(v.panels.exit_pages.filter((r) => Number(r.visits) <= 0), [], JSON.stringify([filters, rollups]));
+    }
+  });
+
   it('reads the visits once for all visit panels, and sends every panel as one statement with the engine\'s SETTINGS', async () => {
     api.statements.length = 0;
     const started = performance.now();
@@ -117,7 +126,7 @@ describe('site overview and POST /api/v1/overview', () => {
     assert.equal(branches.filter((s) => s.includes('FROM event_rollup') && s.includes('GROUP BY GROUPING SETS ((k0), (k1))')).length, 1);
     assert.equal(branches.filter((s) => s.includes('GROUP BY GROUPING SETS ((d0), ())')).length, 2);
     assert.equal(branches.filter((s) => /LIMIT \{q\d+_f\d+:UInt32\} BY dim/.test(s)).length, 1);
-    assert.ok(stats[0]!.includes('\nSETTINGS max_execution_time = 15, readonly = 2'));
+    assert.ok(stats[0]!.includes('\nSETTINGS max_execution_time = 15, max_memory_usage = 2000000000, readonly = 2'));
     process.stdout.write(`# overview of the fixture: ${ms.toFixed(0)} ms for ${branches.length} statements as one\n`);
   });
 

@@ -95,6 +95,8 @@ async function runSets(ch: ClickHouseClient, site: Site, queries: EngineQuery[])
   const maskOf = (key: number) => (key < 0 ? all : all ^ (1 << (n - 1 - key)));
   const metrics = [...new Set(queries.flatMap((q) => q.metrics))];
   const sets = [...new Set(keyOf)];
+  // A value no current visit has is not a row: an exit page a visit moved on from nets to zero visits (its +1 and -1),
+  // in raw rows until they are merged and in the rollups for good. HAVING keeps both answers the same.
   // Per set: order by its first query's first metric, then the value (as alone); cut at the largest limit asked for it.
   const order = sets.map((k) => {
     const q = queries[keyOf.indexOf(k)]!;
@@ -117,6 +119,7 @@ async function runSets(ch: ClickHouseClient, site: Site, queries: EngineQuery[])
     const sql = `SELECT dim, value, ${metrics.map((m) => `${webMetric(m).visit_rollup} AS u_${m}`).join(', ')}
 FROM visit_rollup WHERE ${rollupWhere(params, window!)} AND dim IN ${params.add(keys.map((d) => d.def.rollup), 'Array(String)')}
 GROUP BY dim, value
+HAVING sum(visits) > 0
 ORDER BY dim, ${rank} DESC, value ASC
 LIMIT ${params.add(limit, 'UInt32')} BY dim`;
     const setOf = new Map(keys.map((d, j) => [d.def.rollup!, j]));
@@ -127,7 +130,8 @@ LIMIT ${params.add(limit, 'UInt32')} BY dim`;
     const where = compileFilters(filters, { params, home: visitTarget(params), other: eventTarget(params), member: visitHasEvent });
     const inner = `SELECT GROUPING(${keys.map((_, j) => `k${j}`).join(', ') || '1'}) AS g, ${[...keys.map((_, j) => `k${j}`), ...metrics.map((m) => `${webMetric(m).sessions} AS u_${m}`)].join(', ')}
     FROM sessions WHERE ${SESSIONS_WHERE} AND ${where}
-    GROUP BY GROUPING SETS (${sets.map((k) => (k >= 0 ? `(${keySql[k]})` : '()')).join(', ')})`;
+    GROUP BY GROUPING SETS (${sets.map((k) => (k >= 0 ? `(${keySql[k]})` : '()')).join(', ')})
+    HAVING sum(sign) > 0`;
     const sql = `SELECT * FROM (
   SELECT *, row_number() OVER (PARTITION BY g ORDER BY ${pick((o) => o.metric)} DESC, ${pick((o) => `toString(${o.key})`)} ASC) AS rn
   FROM (${inner}))

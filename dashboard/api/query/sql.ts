@@ -1,4 +1,5 @@
 import type { ClickHouseClient } from '../../../core/clickhouse.ts';
+import { HttpError } from '../../../core/errors.ts';
 
 /**
  * The engine's one way to run SQL. Settings travel in the statement's SETTINGS clause, never per call: the embedded
@@ -6,7 +7,23 @@ import type { ClickHouseClient } from '../../../core/clickhouse.ts';
  * is scoped to that SELECT on chDB (pinned by tests/integration/query-safety.int.test.ts), so a report query can never
  * write, while ingest on the same embedded session keeps writing.
  */
-export const QUERY_SETTINGS = 'SETTINGS max_execution_time = 15, readonly = 2';
+export const QUERY_LIMITS = { seconds: 15, memoryBytes: 2_000_000_000 } as const;
+export const QUERY_SETTINGS = `SETTINGS max_execution_time = ${QUERY_LIMITS.seconds}, max_memory_usage = ${QUERY_LIMITS.memoryBytes}, readonly = 2`;
+
+/**
+ * A statement stopped at its time or memory limit is the request's size, not a fault of the platform: the reader gets
+ * a 422 saying which limit and what to change, instead of a hung page or a 500. Other errors pass through.
+ */
+export function limitError(err: unknown): unknown {
+  const type = (err as { type?: unknown } | null)?.type;
+  if (type === 'TIMEOUT_EXCEEDED') {
+    return new HttpError(422, 'query_too_long', `this view ran past its ${QUERY_LIMITS.seconds} s time limit; try a shorter date range or fewer filters`);
+  }
+  if (type === 'MEMORY_LIMIT_EXCEEDED') {
+    return new HttpError(422, 'query_too_large', `this view needs more than its ${QUERY_LIMITS.memoryBytes / 1e9} GB memory limit; try a shorter date range, fewer filters or fewer rows`);
+  }
+  return err;
+}
 
 /** A statement built by the engine: constants, allow-list outputs and {name:Type} placeholders only. */
 export interface Compiled {
@@ -41,8 +58,12 @@ export class Params {
 export async function runCompiled<T = Record<string, unknown>>(ch: ClickHouseClient, q: Compiled): Promise<T[]> {
   const together = (ch as { [TOGETHER]?: Together })[TOGETHER];
   if (together) return together.run(q) as Promise<T[]>;
-  const rs = await ch.query({ query: `${q.sql}\n${QUERY_SETTINGS}`, query_params: q.params, format: 'JSONEachRow' });
-  return rs.json<T>();
+  try {
+    const rs = await ch.query({ query: `${q.sql}\n${QUERY_SETTINGS}`, query_params: q.params, format: 'JSONEachRow' });
+    return await rs.json<T>();
+  } catch (err) {
+    throw limitError(err);
+  }
 }
 
 const TOGETHER = Symbol('run statements together');
@@ -101,7 +122,7 @@ class Together {
       for (const row of rows) out[Number(row.q)]!.push(JSON.parse(row.r));
       batch.forEach((w, i) => w.resolve(out[i]!));
     } catch (e) {
-      for (const w of batch) w.reject(e);
+      for (const w of batch) w.reject(limitError(e));
     }
   }
 }

@@ -126,12 +126,15 @@ function part(ctx: Ctx, source: WebSource, dims: DimRef[], filters: Filter[], co
   // Totals: one more grouping set, of all rows, marked by tot (see Spec.totals).
   const metrics = [...cols.map((c) => `${webMetric(c.metric)[table]!} AS ${c.alias}`), ...extra, ...(ctx.totals ? [`grouping(${alias(0)}) AS tot`] : [])];
   const groupBy = !dims.length ? '' : ctx.totals ? `\n  GROUP BY GROUPING SETS ((${aliases}), ())` : `\n  GROUP BY ${aliases}`;
+  // A value of what changes during a visit that no current visit has (an exit page it moved on from) nets to zero
+  // visits: in raw rows until they merge, in the rollups for good. It is not a row (batch.ts does the same).
+  const nets = dims.some((d) => d.def.mutable) ? (visits: string) => `\n  HAVING ${ctx.totals ? `grouping(${alias(0)}) = 1 OR ` : ''}${visits} > 0` : () => '';
   const done = (sql: string) => ({ sql, table });
   if (table === 'visit_rollup' || table === 'event_rollup') {
     const g = dims.find(isTime)?.granularity;
     const select = dims.map((d, i) => `${isTime(d) ? rollupTimeSql(ctx.window!, d.granularity!) : table === 'visit_rollup' ? 'value' : dimensionSql(d, params)} AS ${alias(i)}`);
     const rel = table === 'visit_rollup' ? visitRollupRelation(dims, params) : { from: table, where: compileFilters(filters, { params, home: eventTarget(params) }) };
-    return done(`SELECT ${[...select, ...metrics].join(', ')}\n  FROM ${rel.from}\n  WHERE ${rollupWhere(params, ctx.window!, g)} AND ${rel.where}${groupBy}`);
+    return done(`SELECT ${[...select, ...metrics].join(', ')}\n  FROM ${rel.from}\n  WHERE ${rollupWhere(params, ctx.window!, g)} AND ${rel.where}${groupBy}${table === 'visit_rollup' ? nets('sum(visits)') : ''}`);
   }
   if (source === 'events') {
     const visitDims = dims.map((d, i) => ({ d, i })).filter(({ d }) => d.def.level === 'visit');
@@ -153,5 +156,5 @@ function part(ctx: Ctx, source: WebSource, dims: DimRef[], filters: Filter[], co
     return done(`SELECT ${[...select, ...metrics].join(', ')}\n  FROM ${visitorsRelation(rel.from, `${rel.where} AND ${where}`, ctx.linked)}${groupBy}${having}`);
   }
   const select = dims.map((d, i) => `${isTime(d) ? timeBucketSql(d.granularity!, 'start') : dimensionSql(d, params)} AS ${alias(i)}`);
-  return done(`SELECT ${[...select, ...metrics].join(', ')}\n  FROM ${rel.from}\n  WHERE ${rel.where} AND ${where}${groupBy}`);
+  return done(`SELECT ${[...select, ...metrics].join(', ')}\n  FROM ${rel.from}\n  WHERE ${rel.where} AND ${where}${groupBy}${nets('sum(sign)')}`);
 }
