@@ -101,9 +101,9 @@ try {
       params: { site: site!.siteId, from: r!.from, to: r!.to } };
   };
   /** Medians of RUNS runs, the bare scan and the overview taking turns. */
-  const timeBoth = async (at: number) => {
+  const timeBoth = async (at: number, filters: unknown[] = []) => {
     const bareQ = await bareFor(at);
-    await siteOverview(ch, site!, { dateRange: '30d', now: at }); // warm-up
+    await siteOverview(ch, site!, { dateRange: '30d', now: at, filters }); // warm-up
     const bareMs: number[] = [];
     const overviewMs: number[] = [];
     for (let i = 0; i < RUNS; i++) {
@@ -112,7 +112,7 @@ try {
       bareMs.push(performance.now() - t);
       timings.length = 0;
       t = performance.now();
-      await siteOverview(ch, site!, { dateRange: '30d', now: at, concurrency: CONCURRENCY });
+      await siteOverview(ch, site!, { dateRange: '30d', now: at, concurrency: CONCURRENCY, filters });
       overviewMs.push(performance.now() - t);
     }
     return { bare: median(bareMs), overview: median(overviewMs) };
@@ -150,6 +150,33 @@ try {
   console.log('\nstatements, run one at a time:');
   for (const s of timings) console.log(`${s.ms.toFixed(0).padStart(6)} ms  ${s.sql.replace(/\s+/g, ' ').slice(0, 110)}`);
   console.log(`\nrollups against raw rows, relative difference per figure:\n${rollupError(view, rawView!)}`);
+
+  // Filtered views: what a marketing user clicks all day. Each against the same bare scan (the range, unfiltered),
+  // and its figures against the same view from raw rows.
+  const FILTERED: [string, unknown[]][] = [
+    ['country is DE', [['is', 'visit:country', ['DE']]]],
+    ['source is Google', [['is', 'visit:source', ['Google']]]],
+    ['device is mobile', [['is', 'visit:device', ['mobile']]]],
+    ['channel is organic_search', [['is', 'visit:channel', ['organic_search']]]],
+    ['page is /pricing', [['is', 'event:page', ['/pricing']]]],
+    ['goal Signup', [['is', 'event:name', ['Signup']]]],
+    ['property plan is pro', [['is', 'event:props:plan', ['pro']]]],
+    ['country DE and device mobile', [['is', 'visit:country', ['DE']], ['is', 'visit:device', ['mobile']]]],
+  ];
+  const only = process.env.FILTERS ? new RegExp(process.env.FILTERS) : null;
+  console.log(`\n| filtered overview, 30 days (median of ${RUNS}) | overview | bare scan | ratio | raw rows only | visitors: mean / max difference | sums |`);
+  console.log('|---|---:|---:|---:|---:|---:|---:|');
+  for (const [label, filters] of FILTERED) {
+    if (only && !only.test(label)) continue;
+    const t = await timeBoth(now, filters);
+    const r0 = performance.now();
+    const rawF = await siteOverview(raw, site, { dateRange: '30d', now, filters, rollups: false });
+    const rawFMs = performance.now() - r0;
+    const got = await siteOverview(raw, site, { dateRange: '30d', now, filters });
+    const err = rollupError(got, rawF).split('\n');
+    const cell = (line: string | undefined) => { const c = (line ?? '').split('|').map((x) => x.trim()); return `${c[4]} / ${c[6]?.split(' ')[0]}`; };
+    console.log(`| ${label} | ${t.overview.toFixed(0)} ms | ${t.bare.toFixed(0)} ms | ${(t.overview / t.bare).toFixed(1)}x | ${rawFMs.toFixed(0)} ms | ${cell(err[2])} | ${cell(err[3])} |`);
+  }
 } finally {
   await raw.close();
   if (!process.env.BENCH_DIR) rmSync(dir, { recursive: true, force: true });

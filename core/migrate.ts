@@ -72,7 +72,10 @@ export async function runMigrationStatement(ch: ClickHouseClient, statement: str
     WHERE database = currentDatabase() AND name = {v:String} AND engine = 'MaterializedView'`, { v: view });
   if (!row?.q) throw new Error(`BACKFILL ${table} FROM ${view}: there is no materialized view ${view}`);
   await exec(ch, `TRUNCATE TABLE ${table}`);
-  await exec(ch, `INSERT INTO ${table} ${row.q} SETTINGS insert_deduplicate = 0`);
+  // The view's GROUP BY over every stored row: past 1 GB of state it spills to disk, so a large store can be migrated
+  // on a small machine (a view of four times visit_rollup's rows over the 10 M-event demo: 6.2 GB resident without
+  // this, 1.9 GB with it, 261 -> 280 s).
+  await exec(ch, `INSERT INTO ${table} ${row.q} SETTINGS insert_deduplicate = 0, max_bytes_before_external_group_by = 1000000000`);
 }
 
 /**
