@@ -1,9 +1,10 @@
 import Router from '@koa/router';
 import { z } from 'zod';
-import { queryRows, type ClickHouseClient } from '../../../core/clickhouse.ts';
+import type { ClickHouseClient } from '../../../core/clickhouse.ts';
 import { keys } from '../../../core/ingest-stream.ts';
 import type { Redis } from '../../../core/redis.ts';
 import type { Access } from '../auth/access.ts';
+import { runCompiled } from '../query/sql.ts';
 
 const Query = z.object({ days: z.coerce.number().int().min(1).max(3660).default(30) });
 
@@ -19,13 +20,15 @@ export function createQualityRouter({ ch, redis, prefix, access }: { ch: ClickHo
     const site = await access.site(ctx, ctx.params.id!);
     const { days } = Query.parse(ctx.query);
     const params = { site: site.siteId, days };
+    // Through the engine's runner like every other read: read-only, with its time and memory limits.
     const [stored, visits, last] = await Promise.all([
-      queryRows<{ reason: string; count: string }>(ch, `SELECT reason, sum(count) AS count FROM ingest_drops
-        WHERE site_id = {site:String} AND day >= today() - {days:UInt32} GROUP BY reason ORDER BY count DESC`, params),
-      queryRows<{ id_type: string; reason: string; visits: string }>(ch, `SELECT id_type, cookieless_reason AS reason, sum(sign) AS visits FROM sessions
-        WHERE site_id = {site:String} AND start >= now64(3) - toIntervalDay({days:UInt32}) GROUP BY id_type, reason HAVING visits > 0`, params),
-      queryRows<{ last: string | null }>(ch, `SELECT if(count() = 0, NULL, toString(max(timestamp))) AS last FROM events
-        WHERE site_id = {site:String} AND timestamp >= now64(3) - toIntervalDay({days:UInt32})`, params),
+      runCompiled<{ reason: string; count: string }>(ch, { name: 'quality:drops', params, sql: `SELECT reason, sum(count) AS count FROM ingest_drops
+        WHERE site_id = {site:String} AND day >= today() - {days:UInt32} GROUP BY reason ORDER BY count DESC` }),
+      runCompiled<{ id_type: string; reason: string; visits: string }>(ch, { name: 'quality:visits', params, sql: `SELECT id_type, cookieless_reason AS reason,
+        sum(sign) AS visits FROM sessions WHERE site_id = {site:String} AND start >= now64(3) - toIntervalDay({days:UInt32})
+        GROUP BY id_type, reason HAVING visits > 0` }),
+      runCompiled<{ last: string | null }>(ch, { name: 'quality:last', params, sql: `SELECT if(count() = 0, NULL, toString(max(timestamp))) AS last FROM events
+        WHERE site_id = {site:String} AND timestamp >= now64(3) - toIntervalDay({days:UInt32})` }),
     ]);
     // Counts the worker has not moved to ClickHouse yet (it does every 10 s).
     const pending = await redis.hgetall(keys(prefix).drops);
