@@ -5,7 +5,7 @@ import { createClient } from '@clickhouse/client';
 import type { ClickHouseClient } from '../core/clickhouse.ts';
 import { migrate } from '../core/migrate.ts';
 import { Registry } from '../core/registry.ts';
-import { siteOverview } from '../dashboard/api/query/overview.ts';
+import { realtime, siteOverview } from '../dashboard/api/query/overview.ts';
 import { runCompiled } from '../dashboard/api/query/sql.ts';
 import { runDemo } from '../dashboard/demo/generate.ts';
 
@@ -177,6 +177,24 @@ try {
     const cell = (line: string | undefined) => { const c = (line ?? '').split('|').map((x) => x.trim()); return `${c[4]} / ${c[6]?.split(' ')[0]}`; };
     console.log(`| ${label} | ${t.overview.toFixed(0)} ms | ${t.bare.toFixed(0)} ms | ${(t.overview / t.bare).toFixed(1)}x | ${rawFMs.toFixed(0)} ms | ${cell(err[2])} | ${cell(err[3])} |`);
   }
+
+  // The 12-month overview (the store's whole history) and the realtime panel, each beside a bare scan of its rows.
+  const timed = async (f: () => Promise<unknown>) => {
+    await f();
+    const ms: number[] = [];
+    for (let i = 0; i < RUNS; i++) { const t0 = performance.now(); await f(); ms.push(performance.now() - t0); }
+    return median(ms);
+  };
+  const scanSince = (intervalSql: string) => () => runCompiled(raw, { name: 'bare', params: { site: site!.siteId, now },
+    sql: `SELECT count() AS n, uniq(visitor_id) AS v FROM events WHERE site_id = {site:String} AND timestamp >= toDateTime64({now:Int64} / 1000, 3) - ${intervalSql}
+      AND timestamp < toDateTime64({now:Int64} / 1000, 3)` });
+  const year = await timed(() => siteOverview(ch, site!, { dateRange: '12mo', now }));
+  const yearBare = await timed(scanSince('INTERVAL 12 MONTH'));
+  const live = await timed(() => realtime(ch, site!, now));
+  const liveBare = await timed(scanSince('INTERVAL 30 MINUTE'));
+  console.log(`\n| median of ${RUNS} | view | bare scan of its rows | ratio |\n|---|---:|---:|---:|`);
+  console.log(`| overview, 12 months (the whole store) | ${year.toFixed(0)} ms | ${yearBare.toFixed(0)} ms | ${(year / yearBare).toFixed(1)}x |`);
+  console.log(`| realtime panel (5-minute visitors, 30 minutes of pageviews) | ${live.toFixed(0)} ms | ${liveBare.toFixed(0)} ms | ${(live / liveBare).toFixed(1)}x |`);
 } finally {
   await raw.close();
   if (!process.env.BENCH_DIR) rmSync(dir, { recursive: true, force: true });
