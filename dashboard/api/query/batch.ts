@@ -95,8 +95,6 @@ async function runSets(ch: ClickHouseClient, site: Site, queries: EngineQuery[])
   const maskOf = (key: number) => (key < 0 ? all : all ^ (1 << (n - 1 - key)));
   const metrics = [...new Set(queries.flatMap((q) => q.metrics))];
   const sets = [...new Set(keyOf)];
-  // A value no current visit has is not a row: an exit page a visit moved on from nets to zero visits (its +1 and -1),
-  // in raw rows until they are merged and in the rollups for good. HAVING keeps both answers the same.
   // Per set: order by its first query's first metric, then the value (as alone); cut at the largest limit asked for it.
   const order = sets.map((k) => {
     const q = queries[keyOf.indexOf(k)]!;
@@ -108,6 +106,8 @@ async function runSets(ch: ClickHouseClient, site: Site, queries: EngineQuery[])
   const window = queries.every((q) => q.rollups !== false) ? rollupWindow(range, site.timezoneSince) : null;
   const rolled = keyOf.every((k) => k >= 0)
     && queries.every((q) => tableFor({ source: 'sessions', dims: q.dimensions, filters, metrics: q.metrics }, window) === 'visit_rollup');
+  // Both statements below drop a value no current visit has (HAVING): an exit page a visit moved on from nets to zero
+  // visits (its +1 and -1), in raw rows until they are merged and in the rollups for good.
   let rows: Record<string, unknown>[];
   if (rolled) {
     // One row per (dim, value) already: rank within each dim by its set's metric, cut with LIMIT BY, and tag each
