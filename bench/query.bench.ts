@@ -5,19 +5,24 @@ import { createClient } from '@clickhouse/client';
 import type { ClickHouseClient } from '../core/clickhouse.ts';
 import { migrate } from '../core/migrate.ts';
 import { Registry } from '../core/registry.ts';
-import { realtime, siteOverview } from '../dashboard/api/query/overview.ts';
-import { runCompiled } from '../dashboard/api/query/sql.ts';
-import { runDemo } from '../dashboard/demo/generate.ts';
+import { realtime, siteOverview } from '../dashboard/api/query/assemble/overview.ts';
+import { runCompiled } from '../dashboard/api/query/run/run.ts';
+import { executeQuery } from '../dashboard/api/query/run/engine.ts';
+import { parseQueryRequest } from '../dashboard/api/query/request/query-request.ts';
+import { runDemo } from '../tools/demo/generate.ts';
 
 /**
  * `npm run bench:query`: loads EVENTS demo events (default 10 M over 6 months, the `vigil demo` generator with a fixed
  * seed) into an embedded ClickHouse, then times the dashboard's site overview (every panel) for the last 30 days,
  * median of RUNS runs, beside a bare `SELECT count(), uniq(visitor_id) FROM events WHERE site AND range` in the same
- * store and run. Environment: EVENTS, RUNS (15), CONCURRENCY (1), BENCH_DIR (kept and reused when it holds the data).
+ * store and run. Environment: EVENTS, MONTHS (6), OTHER_SITES (0: more demo sites of EVENTS/10 events each, sharing the
+ * tables), RUNS (15), CONCURRENCY (1), BENCH_DIR (kept and reused when it holds the data).
  * Prints a Markdown table for BENCHMARKS.md, with the time of each statement of the last run, the overview from raw rows
  * only (no rollups) beside it, and how far the rollups' figures are from the raw ones.
  */
 const EVENTS = Number(process.env.EVENTS ?? 10_000_000);
+const MONTHS = Number(process.env.MONTHS ?? 6);
+const OTHER_SITES = Number(process.env.OTHER_SITES ?? 0);
 const RUNS = Number(process.env.RUNS ?? 15);
 /** Statements in flight at once: 1 suits the embedded engine (it runs one at a time and loses time juggling more). */
 const CONCURRENCY = Number(process.env.CONCURRENCY ?? 1);
@@ -82,7 +87,11 @@ try {
   if (!site || Number(have?.n ?? 0) < EVENTS * 0.9) {
     const t = performance.now();
     let shown = -1;
-    const loaded = await runDemo(raw, registry, { events: EVENTS, months: 6, domain: DOMAIN }, ({ done, total }) => {
+    for (let k = 1; k <= OTHER_SITES; k++) {
+      const other = await runDemo(raw, registry, { events: Math.round(EVENTS / 10), months: MONTHS, domain: `other-${k}.vigil.example` }, () => {}, { seed: 42 + k, now: NOW });
+      console.log(`loaded ${other.events.toLocaleString('en')} events for ${other.site.domain}`);
+    }
+    const loaded = await runDemo(raw, registry, { events: EVENTS, months: MONTHS, domain: DOMAIN }, ({ done, total }) => {
       const pct = Math.floor((100 * done) / total);
       if (pct >= shown + 10) { shown = pct; process.stderr.write(`loading demo data: ${pct}%\n`); }
     }, { seed: 42, now: NOW });
@@ -195,6 +204,23 @@ try {
   console.log(`\n| median of ${RUNS} | view | bare scan of its rows | ratio |\n|---|---:|---:|---:|`);
   console.log(`| overview, 12 months (the whole store) | ${year.toFixed(0)} ms | ${yearBare.toFixed(0)} ms | ${(year / yearBare).toFixed(1)}x |`);
   console.log(`| realtime panel (5-minute visitors, 30 minutes of pageviews) | ${live.toFixed(0)} ms | ${liveBare.toFixed(0)} ms | ${(live / liveBare).toFixed(1)}x |`);
+
+  // Product views over 91 days: the feature ranking and the products compared week by week, beside a bare scan of
+  // their product events.
+  const products = [await registry.requireProduct('Demo Cleaner'), await registry.requireProduct('Demo Antivirus')];
+  const productBare = () => runCompiled(raw, { name: 'bare', params: { p: products.map((x) => x.productId), now },
+    sql: `SELECT count() AS n, uniq(install_id) AS v FROM product_events WHERE product_id IN {p:Array(String)}
+      AND timestamp >= toDateTime64({now:Int64} / 1000, 3) - INTERVAL 91 DAY AND timestamp < toDateTime64({now:Int64} / 1000, 3)` });
+  const productQuery = (body: Record<string, unknown>, scope: typeof products) =>
+    () => executeQuery(ch, { kind: 'product', products: scope }, parseQueryRequest({ date_range: '91d', ...body }), now);
+  const ranking = await timed(productQuery({ product_id: products[0]!.name, metrics: ['feature_users', 'feature_share', 'events'], dimensions: ['feature'],
+    filters: [['is_not', 'feature', ['']]], pagination: { limit: 25 } }, [products[0]!]));
+  const compared = await timed(productQuery({ product_id: products.map((x) => x.name), metrics: ['active_installs', 'dau'], dimensions: ['time:week', 'product'] }, products));
+  const pBare = await timed(productBare);
+  const [pn] = await productBare() as { n: string }[];
+  console.log(`\n| product views, 91 days (${Number(pn!.n).toLocaleString('en')} product events of 2 products), median of ${RUNS} | view | bare scan | ratio |\n|---|---:|---:|---:|`);
+  console.log(`| feature ranking (feature_users, feature_share, events by feature) | ${ranking.toFixed(0)} ms | ${pBare.toFixed(0)} ms | ${(ranking / pBare).toFixed(1)}x |`);
+  console.log(`| two products compared (active installs, DAU by week and product) | ${compared.toFixed(0)} ms | ${pBare.toFixed(0)} ms | ${(compared / pBare).toFixed(1)}x |`);
 } finally {
   await raw.close();
   if (!process.env.BENCH_DIR) rmSync(dir, { recursive: true, force: true });

@@ -2,7 +2,7 @@ import { parseArgs } from 'node:util';
 import { ConfigError, loadConfig, type Config } from '../core/config.ts';
 import { createLogger } from '../core/log.ts';
 import { RedisSetupError } from '../core/redis.ts';
-import { demoArgs, runDemoCommand, summary } from '../dashboard/demo/cli.ts';
+import { demoArgs, runDemoCommand, summary } from '../tools/demo/cli.ts';
 import { ensureWebBuilt } from './build-web.ts';
 import { ManageError, openManager } from './manage.ts';
 import { ROLES, startPlatform, type Role } from './platform.ts';

@@ -8,7 +8,7 @@ import { Registry } from '../core/registry.ts';
 import { errorMiddleware } from '../core/http.ts';
 import { openServices, type Services } from '../core/services.ts';
 import { AccountStore } from '../dashboard/api/accounts/store.ts';
-import { createDemoRouter } from '../dashboard/demo/admin-route.ts';
+import { createDemoRouter } from '../tools/demo/admin-route.ts';
 import { createAdminRouter } from '../dashboard/routes/admin.ts';
 
 /**

@@ -9,6 +9,8 @@ import type { Logger } from '../core/log.ts';
 import { Registry } from '../core/registry.ts';
 import { openServices, type Services } from '../core/services.ts';
 import { createDashboard, type Dashboard } from '../dashboard/create.ts';
+import { ensureAdminToken } from '../core/admin-token.ts';
+import { createDemoRouter } from '../tools/demo/admin-route.ts';
 import { startWorker, type Worker } from '../worker/create.ts';
 
 export const ROLES = ['collector', 'dashboard', 'worker'] as const;
@@ -65,6 +67,10 @@ export async function startPlatform(cfg: Config, roles: readonly Role[], log: Lo
     if (roles.includes('dashboard')) {
       dashboard = createDashboard(cfg, services, registry);
       for (const m of dashboard.middleware) app.use(m);
+      // `vigil demo` writes where the store is open, so a running platform serves the tool's route (admin token only);
+      // the tool itself lives in tools/demo, outside the dashboard it fills.
+      const demo = createDemoRouter(services.ch, registry, ensureAdminToken(cfg.dataDir));
+      app.use(demo.routes()).use(demo.allowedMethods());
       for (const m of antitheft!.ownerMiddleware) app.use(m);
       app.use(dashboard.webApp);
     }

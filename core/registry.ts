@@ -1,4 +1,5 @@
 import { createHash, randomBytes } from 'node:crypto';
+import type { ApiKeyInfo, Product as ApiProduct } from './api/manage.ts';
 import { queryRows, type ClickHouseClient } from './clickhouse.ts';
 import { toChTime } from './event.ts';
 import { writeSiteZone, zoneChangeAt } from './site-zones.ts';
@@ -15,8 +16,8 @@ export interface Site {
   /** Since when its visits record the previous visit's start (UTC ms; absent or 0: always). See migration 010. */
   visitsLinkedSince?: number;
 }
-export interface Product { productId: string; name: string; createdAt: string }
-export interface ApiKeyInfo { keyId: string; productId: string; prefix: string; createdAt: string }
+export type Product = Omit<ApiProduct, 'role'>;
+export type { ApiKeyInfo };
 
 export class RegistryError extends Error {}
 

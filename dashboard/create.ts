@@ -18,7 +18,6 @@ import { createQueryRouter } from './api/routes/query.ts';
 import { createShareRouter } from './api/routes/share.ts';
 import { createSitesRouter } from './api/routes/sites.ts';
 import { createUsersRouter } from './api/routes/users.ts';
-import { createDemoRouter } from './demo/admin-route.ts';
 import { createAdminRouter } from './routes/admin.ts';
 import { createWebApp } from './routes/web-app.ts';
 
@@ -50,7 +49,6 @@ export function createDashboard(cfg: Config, services: Services, registry: Regis
     createFeaturesRouter({ catalog: new FeatureCatalog(services.ch), access }),
     createQualityRouter({ ch: services.ch, redis: services.redis, prefix: services.prefix, access }),
     createAdminRouter(registry, adminToken, accounts),
-    createDemoRouter(services.ch, registry, adminToken),
     createQueryRouter({ ch: services.ch, registry, authorize: access.authorize, concurrency: cfg.clickhouse.url ? 4 : 1 }),
     createShareRouter({ shares, registry }),
   ];

@@ -12,9 +12,9 @@ import { createLogger } from '../../core/log.ts';
 import { migrate } from '../../core/migrate.ts';
 import { Registry } from '../../core/registry.ts';
 import { FeatureCatalog } from '../../dashboard/api/features/catalog.ts';
-import { createDemoRouter } from '../../dashboard/demo/admin-route.ts';
-import { demoArgs, progressBar } from '../../dashboard/demo/cli.ts';
-import { runDemo, type DemoResult } from '../../dashboard/demo/generate.ts';
+import { createDemoRouter } from '../../tools/demo/admin-route.ts';
+import { demoArgs, progressBar } from '../../tools/demo/cli.ts';
+import { runDemo, type DemoResult } from '../../tools/demo/generate.ts';
 
 /** `vigil demo` on a real embedded ClickHouse: a small demo through the admin route, then checks of what it wrote. */
 describe('demo data: a site and two products with months of synthetic traffic', () => {

@@ -1,7 +1,8 @@
 import assert from 'node:assert/strict';
 import { after, before, beforeEach, describe, it } from 'node:test';
 import { forbidden, HttpError, unauthorized } from '../../core/errors.ts';
-import { limitError, runCompiled, runTogether } from '../../dashboard/api/query/sql.ts';
+import { limitError, runCompiled } from '../../dashboard/api/query/run/run.ts';
+import { runTogether } from '../../dashboard/api/query/run/together.ts';
 import { startQueryApi, statsStatements, type QueryApi } from '../fixtures/query-api.ts';
 import { FIXTURE_NOW, startQueryFixture, type LoadedFixture } from '../fixtures/query-fixture.ts';
 import type { TestPlatform } from '../helpers/platform.ts';

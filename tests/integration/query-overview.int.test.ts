@@ -1,10 +1,10 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { resolveDateRange } from '../../dashboard/api/query/date-range.ts';
-import { resolveDimension } from '../../dashboard/api/query/dimensions.ts';
-import { runEngine } from '../../dashboard/api/query/execute.ts';
-import { parseFilters } from '../../dashboard/api/query/filters.ts';
-import { PANELS, siteOverview, type SiteOverview } from '../../dashboard/api/query/overview.ts';
+import { resolveDateRange } from '../../dashboard/api/query/request/date-range.ts';
+import { resolveDimension } from '../../dashboard/api/query/catalog/dimensions.ts';
+import { runEngine } from '../../dashboard/api/query/run/engine.ts';
+import { parseFilters } from '../../dashboard/api/query/catalog/filters.ts';
+import { PANELS, siteOverview, type SiteOverview } from '../../dashboard/api/query/assemble/overview.ts';
 import { startQueryApi, statsStatements, type QueryApi } from '../fixtures/query-api.ts';
 import { FIXTURE_NOW, startQueryFixture, type LoadedFixture } from '../fixtures/query-fixture.ts';
 import type { TestPlatform } from '../helpers/platform.ts';
@@ -125,7 +125,7 @@ describe('site overview and POST /api/v1/overview', () => {
     assert.equal(branches.length, 5);
     assert.equal(branches.filter((s) => s.includes('FROM event_rollup') && s.includes('GROUP BY GROUPING SETS ((k0), (k1))')).length, 1);
     assert.equal(branches.filter((s) => s.includes('GROUP BY GROUPING SETS ((d0), ())')).length, 2);
-    assert.equal(branches.filter((s) => /LIMIT \{q\d+_f\d+:UInt32\} BY dim/.test(s)).length, 1);
+    assert.equal(branches.filter((s) => /LIMIT \{p\d+_f\d+:UInt32\} BY dim/.test(s)).length, 1);
     assert.ok(stats[0]!.includes('\nSETTINGS max_execution_time = 15, max_memory_usage = 2000000000, readonly = 2'));
     process.stdout.write(`# overview of the fixture: ${ms.toFixed(0)} ms for ${branches.length} statements as one\n`);
   });

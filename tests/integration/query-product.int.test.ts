@@ -1,9 +1,9 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { resolveDateRange } from '../../dashboard/api/query/date-range.ts';
+import { resolveDateRange } from '../../dashboard/api/query/request/date-range.ts';
 import { FeatureCatalog } from '../../dashboard/api/features/catalog.ts';
-import { parseFilters } from '../../dashboard/api/query/filters.ts';
-import { retention } from '../../dashboard/api/query/retention.ts';
+import { parseFilters } from '../../dashboard/api/query/catalog/filters.ts';
+import { retention } from '../../dashboard/api/query/assemble/retention.ts';
 import { startQueryFixture, table, type LoadedFixture, type QueryOutput } from '../fixtures/query-fixture.ts';
 import type { TestPlatform } from '../helpers/platform.ts';
 

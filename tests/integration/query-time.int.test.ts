@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { realtime } from '../../dashboard/api/query/overview.ts';
+import { realtime } from '../../dashboard/api/query/assemble/overview.ts';
 import { startQueryFixture, table, type LoadedFixture, type QueryOutput } from '../fixtures/query-fixture.ts';
 import type { TestPlatform } from '../helpers/platform.ts';
 

@@ -7,7 +7,7 @@ import { exec, insertRows, openClickHouse, queryRows, type ClickHouseClient } fr
 import { toChTime } from '../../core/event.ts';
 import { loadMigrations, migrate, runMigrationStatement } from '../../core/migrate.ts';
 import type { Site } from '../../core/registry.ts';
-import { siteOverview } from '../../dashboard/api/query/overview.ts';
+import { siteOverview } from '../../dashboard/api/query/assemble/overview.ts';
 
 /**
  * Migrations 008 to 011 on a store that already holds a site's visits and events: the rollups start with those rows

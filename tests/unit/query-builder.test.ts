@@ -1,14 +1,15 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { addDays, dayRange, realtimeRange } from '../../dashboard/api/query/date-range.ts';
-import { buildProductQuery } from '../../dashboard/api/query/product-query.ts';
-import { parseQueryRequest, withRange } from '../../dashboard/api/query/request.ts';
-import { retentionQuery } from '../../dashboard/api/query/retention.ts';
-import { QUERY_SETTINGS } from '../../dashboard/api/query/sql.ts';
-import { buildWebQuery } from '../../dashboard/api/query/web-query.ts';
-import { WEB_DIMENSIONS, type DimensionDef } from '../../dashboard/api/query/dimensions.ts';
-import { ROLLUP_VISITORS } from '../../dashboard/api/query/metrics.ts';
-import { rollupWindow } from '../../dashboard/api/query/rollups.ts';
+import { addDays, dayRange, realtimeRange } from '../../dashboard/api/query/request/date-range.ts';
+import { buildProductQuery } from '../../dashboard/api/query/sql/product-query.ts';
+import { parseQueryRequest, withRange } from '../../dashboard/api/query/request/query-request.ts';
+import { retentionQuery } from '../../dashboard/api/query/sql/retention-query.ts';
+import { QUERY_SETTINGS } from '../../dashboard/api/query/run/run.ts';
+import { mergeable } from '../../dashboard/api/query/run/together.ts';
+import { buildWebQuery } from '../../dashboard/api/query/sql/web-query.ts';
+import { WEB_DIMENSIONS, type DimensionDef } from '../../dashboard/api/query/catalog/dimensions.ts';
+import { ROLLUP_VISITORS } from '../../dashboard/api/query/catalog/metrics.ts';
+import { rollupWindow } from '../../dashboard/api/query/plan/rollups.ts';
 import { readFileSync } from 'node:fs';
 import type { TupleParam } from '@clickhouse/client';
 
@@ -17,6 +18,10 @@ const range = dayRange('2026-03-23', '2026-03-29', 'Europe/Berlin');
 const kolkata = dayRange('2026-03-23', '2026-03-29', 'Asia/Kolkata');
 const INJECTION = "x' OR 1=1 --";
 const DAY = 86_400_000;
+/** A statement's named value: every name carries the statement's own prefix (p<n>_, sql/params.ts). */
+const named = (q: { params: Record<string, unknown> }, name: string) => Object.entries(q.params).find(([k]) => /^p\d+_/.test(k) && k.replace(/^p\d+_/, '') === name)?.[1];
+/** A placeholder of a named value, whatever its statement's prefix. */
+const placeholder = (name: string, type: string) => new RegExp(`\\{p\\d+_${name}:${type.replace(/[()]/g, '\\$&')}\\}`);
 
 function web(body: Record<string, unknown>, r = range, opts: { rollups?: boolean; zoneSince?: number; linkedSince?: number } = {}) {
   const q = parseQueryRequest({ site_id: 'example.com', date_range: '7d', ...body });
@@ -33,7 +38,7 @@ describe('query builder: values stay out of the SQL', () => {
     assert.ok(!q.sql.includes(INJECTION));
     assert.ok(!q.sql.includes("'x'"));
     assert.ok(Object.values(q.params).filter((v) => JSON.stringify(v).includes(INJECTION)).length >= 3);
-    assert.match(q.sql, /country_code IN \{f\d+:Array\(String\)\}/);
+    assert.match(q.sql, /country_code IN \{p\d+_f\d+:Array\(String\)\}/);
   });
 
   it('passes a custom property key as a parameter, in dimensions and filters', () => {
@@ -41,14 +46,16 @@ describe('query builder: values stay out of the SQL', () => {
     const q = web({ metrics: ['events'], dimensions: [`event:props:${key}`], filters: [['is', `event:props:${key}`, ['pro']]] });
     assert.ok(!q.sql.includes(key));
     assert.equal(Object.values(q.params).filter((v) => v === key).length, 2);
-    assert.match(q.sql, /props\[\{f\d+:String\}\]/);
+    assert.match(q.sql, /props\[\{p\d+_f\d+:String\}\]/);
   });
 
   it('passes the site, range, time zone and pagination as typed parameters', () => {
     const q = rawWeb({ metrics: ['visitors'], dimensions: ['time:day'], pagination: { limit: 5, offset: 10 } });
-    assert.deepEqual([q.params.site, q.params.from, q.params.to, q.params.tz, q.params.limit, q.params.offset],
+    assert.deepEqual(['site', 'from', 'to', 'tz', 'limit', 'offset'].map((n) => named(q, n)),
       ['s_site', '2026-03-22 23:00:00.000', '2026-03-29 22:00:00.000', 'Europe/Berlin', 5, 10]);
-    for (const p of ['{site:String}', '{from:DateTime64(3)}', '{to:DateTime64(3)}', '{tz:String}', '{limit:UInt32}', '{offset:UInt32}']) assert.ok(q.sql.includes(p), p);
+    for (const [n, t] of [['site', 'String'], ['from', 'DateTime64(3)'], ['to', 'DateTime64(3)'], ['tz', 'String'], ['limit', 'UInt32'], ['offset', 'UInt32']]) {
+      assert.match(q.sql, placeholder(n!, t!), n);
+    }
     assert.ok(!q.sql.includes('Europe/Berlin'));
   });
 
@@ -56,7 +63,7 @@ describe('query builder: values stay out of the SQL', () => {
     const q = parseQueryRequest({ product_id: 'x', date_range: '7d', metrics: ['active_installs', 'dau', 'feature_share'], dimensions: ['feature'] });
     const built = buildProductQuery([INJECTION], range, { ...q, limit: 10, offset: 0, restrict: [[INJECTION]] });
     assert.ok(!built.sql.includes(INJECTION));
-    assert.deepEqual([built.params.products, built.params.cmp], [[INJECTION], [[INJECTION]]]);
+    assert.deepEqual([named(built, 'products'), named(built, 'cmp')], [[INJECTION], [[INJECTION]]]);
     const retention = retentionQuery({ kind: 'product', products: [{ productId: INJECTION, name: 'n', createdAt: '' }] }, range, 'month', []);
     assert.ok(!retention.sql.includes(INJECTION));
   });
@@ -67,7 +74,32 @@ describe('query builder: values stay out of the SQL', () => {
   });
 });
 
+describe('query builder: one statement from many, without rewriting SQL', () => {
+  it('names every value with its own statement prefix, so statements built apart merge their values as they are', () => {
+    const a = web({ metrics: ['visitors'], dimensions: ['visit:source'], filters: [['is', 'visit:country', ['DE']]] });
+    const b = web({ metrics: ['visitors'], dimensions: ['visit:source'], filters: [['is', 'visit:country', ['FR']]] });
+    const names = (q: { params: Record<string, unknown> }) => Object.keys(q.params);
+    assert.equal(names(a).filter((n) => names(b).includes(n)).length, 0);
+    assert.deepEqual(mergeable([a, b]).map((m) => m.batch.length), [2]);
+  });
+
+  it('sends a statement whose value names clash with another in the batch in the next batch', () => {
+    const q = (site: string) => ({ name: 'hand', sql: 'SELECT 1 WHERE {site:String} != \'\'', params: { site } });
+    const batches = mergeable([q('a'), q('b'), q('a')]);
+    assert.deepEqual(batches.map((m) => m.batch.map((x) => x.params.site)), [['a', 'a'], ['b']]);
+    assert.deepEqual(batches.map((m) => m.params), [{ site: 'a' }, { site: 'b' }]);
+  });
+});
+
 describe('query builder: choosing the rows that answer', () => {
+  it('says, for each aggregation, which rows answer it and why', () => {
+    assert.match(web({ metrics: ['visitors'], dimensions: ['visit:source'] }).plan!.join('\n'), /^visit_rollup: visit:source over \d+ bucket range/);
+    assert.deepEqual(web({ metrics: ['visitors'], dimensions: ['visit:source'], filters: [['is', 'visit:country', ['DE']]] }).plan,
+      ['sessions: the visit rollup keeps no filter dimension']);
+    assert.deepEqual(web({ metrics: ['visitors'], dimensions: ['event:props:plan'] }).plan, ['events: the event rollup does not keep event:props:plan (a custom property)']);
+    assert.deepEqual(rawWeb({ metrics: ['visitors'] }).plan, ['sessions: no rollup rows cover the range (realtime, not whole hours, or rollups off)']);
+  });
+
   it('answers visit figures from sessions with signed sums, without FINAL', () => {
     const q = rawWeb({ metrics: ['visits', 'bounce_rate', 'visit_duration'], dimensions: ['visit:country'] });
     assert.equal(q.name, 'web:sessions');
@@ -158,16 +190,16 @@ describe('query builder: rollups where they answer (rollups.ts)', () => {
     assert.equal(rollupWindow(realtimeRange(Date.now(), 'UTC')), null);
     // The cover goes to the statement as the set of its bucket keys, one parameter.
     const q = web({ metrics: ['visitors'] });
-    assert.match(q.sql, /\(span, bucket\) IN \{f\d+:Array\(Tuple\(String, DateTime\('UTC'\)\)\)\}/);
+    assert.match(q.sql, /\(span, bucket\) IN \{p\d+_f\d+:Array\(Tuple\(String, DateTime\('UTC'\)\)\)\}/);
     const keys = Object.values(q.params).find(Array.isArray) as TupleParam[];
     assert.deepEqual(keys.map((k) => k.values), [['week', '2026-03-23 00:00:00']]);
     const month = web({ metrics: ['visitors'] }, dayRange('2026-05-03', '2026-06-01', 'Europe/Berlin'));
     assert.deepEqual((Object.values(month.params).find(Array.isArray) as TupleParam[]).map((k) => k.values.join(' ')),
       ['day 2026-05-03 00:00:00', 'week 2026-05-04 00:00:00', 'week 2026-05-11 00:00:00', 'week 2026-05-18 00:00:00', 'week 2026-05-25 00:00:00', 'day 2026-06-01 00:00:00']);
     const daily = web({ metrics: ['visitors'], dimensions: ['time:day'] }).sql;
-    assert.match(daily, /span = 'day' AND bucket >= \{f\d+:DateTime64\(3\)\}/);
+    assert.match(daily, /span = 'day' AND bucket >= \{p\d+_f\d+:DateTime64\(3\)\}/);
     assert.match(daily, /toString\(toDate\(bucket\)\)/);
-    assert.match(web({ metrics: ['visitors'], dimensions: ['time:hour'] }).sql, /span = 'hour' AND bucket >= \{from:DateTime64\(3\)\}/);
+    assert.match(web({ metrics: ['visitors'], dimensions: ['time:hour'] }).sql, /span = 'hour' AND bucket >= \{p\d+_from:DateTime64\(3\)\}/);
   });
 
   it('reads UTC hours instead of local rows for ranges starting within two days after the site changed its zone', () => {
@@ -176,7 +208,7 @@ describe('query builder: rollups where they answer (rollups.ts)', () => {
     assert.deepEqual(soon.cover, [{ span: 'hour', from: range.from, to: range.to }]);
     assert.equal(rollupWindow(kolkata, kolkata.from - DAY), null);
     assert.match(web({ metrics: ['visitors'], dimensions: ['time:day'] }, range, { zoneSince: range.from - DAY }).sql,
-      /span = 'hour' AND bucket >= \{from:DateTime64\(3\)\}.*\n?/);
+      /span = 'hour' AND bucket >= \{p\d+_from:DateTime64\(3\)\}.*\n?/);
     assert.equal(web({ metrics: ['visitors'] }, kolkata, { zoneSince: kolkata.from - DAY }).name, 'web:sessions');
     assert.notEqual(rollupWindow(range, range.from - 3 * DAY)!.days, null);
   });
@@ -195,7 +227,7 @@ describe('query builder: rollups where they answer (rollups.ts)', () => {
 
 describe('query builder: visit frequency from visit links (migration 010)', () => {
   const freq = { metrics: ['visitors', 'visits', 'percentage'], dimensions: ['visitor:frequency'] };
-  const linked = (q: { sql: string }) => q.sql.includes('prev_start >= {from:DateTime64(3)}');
+  const linked = (q: { sql: string }) => /prev_start >= \{p\d+_from:DateTime64\(3\)\}/.test(q.sql);
 
   it('groups only repeat visits by visitor on an unfiltered range within the link window', () => {
     const q = web(freq);

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import {
   addMonths, comparisonRange, dayRange, isoLocal, monday, realtimeRange, resolveDateRange, startOfDay, timeLabels,
-} from '../../dashboard/api/query/date-range.ts';
+} from '../../dashboard/api/query/request/date-range.ts';
 
 const BERLIN = 'Europe/Berlin';
 const HOUR = 3_600_000;

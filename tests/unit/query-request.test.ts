@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { csvField, queryResultCsv, toCsv } from '../../dashboard/api/query/csv.ts';
-import { change } from '../../dashboard/api/query/execute.ts';
-import { parseQueryRequest } from '../../dashboard/api/query/request.ts';
+import { csvField, queryResultCsv, toCsv } from '../../dashboard/api/query/assemble/csv.ts';
+import { change } from '../../dashboard/api/query/run/engine.ts';
+import { parseQueryRequest } from '../../dashboard/api/query/request/query-request.ts';
 
 const base = { site_id: 'example.com', date_range: '30d', metrics: ['visitors'] };
 const field = (body: Record<string, unknown>) => {

@@ -2,11 +2,11 @@ import { randomBytes } from 'node:crypto';
 import { exec, queryRows, type ClickHouseClient } from '../../../core/clickhouse.ts';
 import { HttpError } from '../../../core/errors.ts';
 import { toChTime } from '../../../core/event.ts';
+import type { Account, Role } from '../../../core/api/manage.ts';
 import { hashPassword } from './password.ts';
 
-export type Role = 'owner' | 'viewer';
+export type { Account, Role };
 export type ResourceType = 'site' | 'product';
-export interface Account { accountId: string; email: string; name: string; contact: string; hideIdentity: boolean; isAdmin: boolean; createdAt: string }
 export interface Membership { accountId: string; resourceType: ResourceType; resourceId: string; role: Role }
 
 /** A refused account change; an HttpError, so every route answers it the same way. */

@@ -1,8 +1,9 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { queryRows, type ClickHouseClient } from '../../../core/clickhouse.ts';
+import type { ShareLink } from '../../../core/api/manage.ts';
 import { toChTime } from '../../../core/event.ts';
 
-export interface ShareLink { linkId: string; siteId: string; label: string; createdAt: string }
+export type { ShareLink };
 
 const digest = (secret: string) => createHash('sha256').update(secret).digest('hex');
 

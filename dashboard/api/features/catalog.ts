@@ -1,11 +1,12 @@
 import { randomBytes } from 'node:crypto';
+import type { Feature } from '../../../core/api/manage.ts';
 import { queryRows, type ClickHouseClient } from '../../../core/clickhouse.ts';
 
 /**
  * A product's features as product managers name them. An event counts as use of a feature when the app tagged it
  * with that feature (product_events.feature = name) or its name is one of the feature's events.
  */
-export interface Feature { featureId: string; productId: string; name: string; description: string; events: string[] }
+export type { Feature };
 
 export class FeatureCatalog {
   constructor(private readonly ch: ClickHouseClient) {}

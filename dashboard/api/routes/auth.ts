@@ -12,7 +12,7 @@ const Credentials = z.object({ email: z.string().max(320), password: z.string().
 const Setup = Credentials.extend({ name: z.string().max(100).optional() });
 
 /** How an account shows itself to its owner (never the password hash). */
-export const selfView = (a: Account) => ({ accountId: a.accountId, email: a.email, name: a.name, contact: a.contact,
+export const selfView = (a: Account): Account => ({ accountId: a.accountId, email: a.email, name: a.name, contact: a.contact,
   hideIdentity: a.hideIdentity, isAdmin: a.isAdmin, createdAt: a.createdAt });
 
 export interface AuthDeps { accounts: AccountStore; sessions: SignInSessions; throttle: SignInThrottle }

@@ -1,5 +1,6 @@
 import type Router from '@koa/router';
 import { z } from 'zod';
+import type { Member } from '../../../core/api/manage.ts';
 import { badRequest, notFound } from '../../../core/errors.ts';
 import { readBodyAs } from '../../../core/http.ts';
 import type { AccountStore, ResourceType } from '../accounts/store.ts';
@@ -21,7 +22,7 @@ export function addMemberRoutes(router: Router, type: ResourceType, deps: { acco
     const me = currentAccount(ctx);
     const members = await deps.accounts.members(type, id);
     ctx.body = {
-      members: await Promise.all(members.map(async (m) => {
+      members: await Promise.all(members.map(async (m): Promise<Member> => {
         const a = await deps.accounts.get(m.accountId);
         const visible = a && (!a.hideIdentity || a.accountId === me.accountId || me.isAdmin);
         return { accountId: m.accountId, role: m.role, name: visible ? a.name : `Member ${m.accountId.slice(2, 6)}`, email: visible ? a.email : null };

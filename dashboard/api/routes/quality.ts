@@ -1,10 +1,11 @@
 import Router from '@koa/router';
 import { z } from 'zod';
+import type { Quality } from '../../../core/api/manage.ts';
 import type { ClickHouseClient } from '../../../core/clickhouse.ts';
 import { keys } from '../../../core/ingest-stream.ts';
 import type { Redis } from '../../../core/redis.ts';
 import type { Access } from '../auth/access.ts';
-import { runCompiled } from '../query/sql.ts';
+import { runCompiled } from '../query/run/run.ts';
 
 const Query = z.object({ days: z.coerce.number().int().min(1).max(3660).default(30) });
 
@@ -55,7 +56,7 @@ export function createQualityRouter({ ch, redis, prefix, access }: { ch: ClickHo
         oldestWaitingSeconds: oldest ? Math.max(0, (Date.now() - Number(oldest[0].split('-')[0])) / 1000) : 0,
         lastStoredEvent: last[0]?.last ?? null,
       },
-    };
+    } satisfies Quality;
   });
   return router;
 }

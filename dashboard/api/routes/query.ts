@@ -3,15 +3,14 @@ import type Koa from 'koa';
 import type { ClickHouseClient } from '../../../core/clickhouse.ts';
 import { readJson } from '../../../core/http.ts';
 import type { Registry } from '../../../core/registry.ts';
-import { queryResultCsv } from '../query/csv.ts';
-import { COMPARISON_MODES, type ComparisonMode } from '../query/date-range.ts';
-import { invalid, show } from '../query/errors.ts';
-import { executeQuery, resolveRange } from '../query/execute.ts';
-import { parseFilters } from '../query/filters.ts';
-import { realtime, siteOverview } from '../query/overview.ts';
-import { asObject, parseDateRange, parseQueryRequest, parseScope } from '../query/request.ts';
-import { parsePeriod, retention } from '../query/retention.ts';
-import { resolveProducts, resolveSite, type Authorize } from '../query/scope.ts';
+import { queryResultCsv } from '../query/assemble/csv.ts';
+import type { QueryResponse, RealtimeResponse, RetentionGrid, SiteOverview } from '../../../core/api/stats.ts';
+import { executeQuery, resolveRange } from '../query/run/engine.ts';
+import { realtime, siteOverview } from '../query/assemble/overview.ts';
+import { parseQueryRequest } from '../query/request/query-request.ts';
+import { parseOverviewRequest, parseRealtimeQuery, parseRetentionRequest } from '../query/request/view-requests.ts';
+import { retention } from '../query/assemble/retention.ts';
+import { resolveProducts, resolveSite, type Authorize } from '../query/request/scope.ts';
 
 export interface QueryRouterDeps {
   ch: ClickHouseClient;
@@ -37,7 +36,7 @@ export function createQueryRouter(deps: QueryRouterDeps): Router {
   const router = new Router({ prefix: '/api/v1' });
   router.use(async (ctx, next) => { await next(); ctx.set('Cache-Control', 'private, no-store'); });
 
-  const scopeOf = async (ctx: Koa.Context, s: ReturnType<typeof parseScope>) =>
+  const scopeOf = async (ctx: Koa.Context, s: { site?: string; products?: string[] | '*' }) =>
     (s.site !== undefined ? resolveSite(registry, ctx, authorize, s.site) : resolveProducts(registry, ctx, authorize, s.products!));
 
   const query = async (ctx: Koa.Context) => {
@@ -45,7 +44,7 @@ export function createQueryRouter(deps: QueryRouterDeps): Router {
     return { req, out: await executeQuery(ch, await scopeOf(ctx, req), req, now()) };
   };
 
-  router.post('/query', async (ctx) => { ctx.body = (await query(ctx)).out; });
+  router.post('/query', async (ctx) => { ctx.body = (await query(ctx)).out satisfies QueryResponse; });
 
   router.post('/query.csv', async (ctx) => {
     const { req, out } = await query(ctx);
@@ -55,47 +54,25 @@ export function createQueryRouter(deps: QueryRouterDeps): Router {
   });
 
   router.post('/overview', async (ctx) => {
-    const b = asObject(await readJson(ctx, BODY_LIMIT));
-    for (const k of Object.keys(b)) if (!['site_id', 'date_range', 'date', 'filters', 'comparison', 'limit'].includes(k)) throw invalid(k, `unknown field ${show(k)}`);
-    if (b.site_id === undefined || b.product_id !== undefined) throw invalid('site_id', 'the overview is for one site: give site_id');
-    const s = parseScope(b);
-    const { dateRange, date } = parseDateRange(b);
-    parseFilters(b.filters, 'web');
-    const comparison = parseComparison(b.comparison);
-    if (b.limit !== undefined && !(Number.isInteger(b.limit) && (b.limit as number) >= 1 && (b.limit as number) <= 100)) throw invalid('limit', 'limit is an integer from 1 to 100');
-    const scope = await resolveSite(registry, ctx, authorize, s.site!);
-    ctx.body = await siteOverview(ch, scope.site, { dateRange, ...(date ? { date } : {}), filters: b.filters ?? [], comparison,
-      ...(b.limit !== undefined ? { limit: b.limit as number } : {}), now: now(), ...(deps.concurrency ? { concurrency: deps.concurrency } : {}) });
+    const req = parseOverviewRequest(await readJson(ctx, BODY_LIMIT));
+    const scope = await resolveSite(registry, ctx, authorize, req.site);
+    ctx.body = await siteOverview(ch, scope.site, { dateRange: req.dateRange, ...(req.date ? { date: req.date } : {}), filters: req.filters,
+      comparison: req.comparison, ...(req.limit !== undefined ? { limit: req.limit } : {}), now: now(),
+      ...(deps.concurrency ? { concurrency: deps.concurrency } : {}) }) satisfies SiteOverview;
   });
 
   router.get('/realtime', async (ctx) => {
-    const site = ctx.query.site_id;
-    if (typeof site !== 'string' || site.length < 1 || site.length > 253) throw invalid('site_id', 'site_id (a domain or site id) is required');
-    const scope = await resolveSite(registry, ctx, authorize, site);
-    ctx.body = await realtime(ch, scope.site, now());
+    const req = parseRealtimeQuery(ctx.query);
+    const scope = await resolveSite(registry, ctx, authorize, req.site);
+    ctx.body = await realtime(ch, scope.site, now()) satisfies RealtimeResponse;
   });
 
   router.post('/retention', async (ctx) => {
-    const b = asObject(await readJson(ctx, BODY_LIMIT));
-    for (const k of Object.keys(b)) if (!['site_id', 'product_id', 'date_range', 'date', 'period', 'filters'].includes(k)) throw invalid(k, `unknown field ${show(k)}`);
-    const s = parseScope(b);
-    const { dateRange, date } = parseDateRange(b);
-    if (dateRange === 'realtime') throw invalid('date_range', 'retention needs whole days, not realtime');
-    const period = parsePeriod(b.period);
-    const filters = parseFilters(b.filters, s.catalog);
-    const scope = await scopeOf(ctx, s);
-    const range = await resolveRange(ch, scope, { dateRange, ...(date ? { date } : {}) }, now());
-    ctx.body = await retention(ch, scope, range, period, filters);
+    const req = parseRetentionRequest(await readJson(ctx, BODY_LIMIT));
+    const scope = await scopeOf(ctx, req);
+    const range = await resolveRange(ch, scope, { dateRange: req.dateRange, ...(req.date ? { date: req.date } : {}) }, now());
+    ctx.body = await retention(ch, scope, range, req.period, req.filters) satisfies RetentionGrid;
   });
 
   return router;
-}
-
-function parseComparison(raw: unknown): ComparisonMode | null {
-  if (raw === undefined || raw === null || raw === false) return null;
-  const mode = typeof raw === 'object' ? (raw as { mode?: unknown }).mode : raw;
-  if (typeof mode !== 'string' || !(COMPARISON_MODES as readonly string[]).includes(mode)) {
-    throw invalid('comparison', 'comparison is "previous_period" or "year_over_year" (or { "mode": ... })');
-  }
-  return mode as ComparisonMode;
 }

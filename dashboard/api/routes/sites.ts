@@ -1,5 +1,6 @@
 import Router from '@koa/router';
 import { z } from 'zod';
+import type { Role, SiteView } from '../../../core/api/manage.ts';
 import { HttpError } from '../../../core/errors.ts';
 import { ownOrigin, readBodyAs } from '../../../core/http.ts';
 import { RegistryError, type Registry, type Site } from '../../../core/registry.ts';
@@ -22,7 +23,7 @@ export const snippetFor = (site: Site, origin: string) => `<script defer data-do
 export function createSitesRouter(deps: SitesDeps): Router {
   const { registry, accounts, access, shares } = deps;
   const router = new Router({ prefix: '/api/sites' });
-  const view = (s: Site, origin: string, role?: string) => ({ ...s, role, snippet: snippetFor(s, origin) });
+  const view = (s: Site, origin: string, role?: Role): SiteView => ({ ...s, ...(role ? { role } : {}), snippet: snippetFor(s, origin) });
   const registryErrors = async (fn: () => Promise<void>) => {
     try { await fn(); } catch (err) {
       if (err instanceof RegistryError) throw new HttpError(/already exists/.test(err.message) ? 409 : 400, 'invalid_request', err.message);

@@ -85,7 +85,7 @@ export class SiteViewState {
         if (isDay(this.from) && isDay(this.to)) return this.from <= this.to ? [this.from, this.to] : [this.to, this.from];
         return '30d';
       default:
-        return PERIODS.some((p) => p.value === this.period) ? this.period : '30d';
+        return PERIODS.some((p) => p.value === this.period) ? (this.period as DateRange) : '30d';
     }
   });
 

@@ -11,7 +11,7 @@ import { invalid, show } from './errors.ts';
  * - a bounce is a visit with one pageview and no custom event.
  */
 export type WebSource = 'sessions' | 'events' | 'visitors';
-/** The tables an aggregation can read: a source's raw rows, or the rollup that stands in for it (rollups.ts). */
+/** The tables an aggregation can read: a source's raw rows, or the rollup that stands in for it (plan/rollups.ts). */
 export type WebTable = WebSource | 'visit_rollup' | 'event_rollup';
 
 export interface WebMetricDef {
@@ -23,7 +23,7 @@ export interface WebMetricDef {
   event_rollup?: string;
   /** Its visit_rollup form reads the visitor_type rows (`value` is the visitor type): no other visit dimension. */
   byVisitorType?: true;
-  /** Needs a second aggregation to divide by (see web-query.ts). */
+  /** Needs a second aggregation to divide by (see sql/web-query.ts). */
   ratio?: 'percentage' | 'conversion_rate';
   /** Change in a comparison is a difference in points, not a relative change. */
   points?: true;

@@ -2,7 +2,7 @@ import { randomInt } from 'node:crypto';
 import { exec, queryRows, type ClickHouseClient } from '../../core/clickhouse.ts';
 import { VISIT_LINK_WINDOW_MS } from '../../core/ingest-stream.ts';
 import { normaliseDomain, RegistryError, type Product, type Registry, type Site } from '../../core/registry.ts';
-import { FeatureCatalog } from '../api/features/catalog.ts';
+import { FeatureCatalog } from '../../dashboard/api/features/catalog.ts';
 import { birthWeeks, CHUNK_EVENTS, chunks, DAY, localDay, periodStart } from './plan.ts';
 import { DEMO_PRODUCTS, productCountSql, productInsertSql } from './products.ts';
 import { countSql, eventsInsertSql, scratchSql, sessionsInsertSql } from './web-insert.ts';

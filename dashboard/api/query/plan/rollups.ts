@@ -1,10 +1,7 @@
-import { TupleParam } from '@clickhouse/client';
-import { toChTime } from '../../../core/event.ts';
-import { addDays, dayRange, offsetMs, timeBucketSql, type Granularity, type TimeRange } from './date-range.ts';
-import { isTime, type DimRef } from './dimensions.ts';
-import { leaves, type Filter } from './filters.ts';
-import { webMetric, type WebSource, type WebTable } from './metrics.ts';
-import type { Params } from './sql.ts';
+import { addDays, dayRange, offsetMs, type Granularity, type TimeRange } from '../request/date-range.ts';
+import { isTime, type DimRef } from '../catalog/dimensions.ts';
+import { leaves, type Filter } from '../catalog/filters.ts';
+import { webMetric, type WebSource, type WebTable } from '../catalog/metrics.ts';
 
 /**
  * The planner's choice of rows: an aggregation reads a rollup (core/migrations/008_rollups.sql, 009_local_rollups.sql)
@@ -42,7 +39,7 @@ const DAY = 86_400_000;
 export const ZONE_MARGIN = 2 * DAY;
 const MONDAY = 4 * DAY; // 1970-01-05, the first Monday after the epoch
 /** Bucket starts of each span at or before t, coarsest first; each span's starts are also starts of the finer ones. */
-const SPANS: { span: Span; floor: (t: number) => number; next: (t: number) => number }[] = [
+export const SPANS: { span: Span; floor: (t: number) => number; next: (t: number) => number }[] = [
   { span: 'month', floor: (t) => { const d = new Date(t); return Date.UTC(d.getUTCFullYear(), d.getUTCMonth(), 1); },
     next: (t) => { const d = new Date(t); return Date.UTC(d.getUTCFullYear(), d.getUTCMonth() + 1, 1); } },
   { span: 'week', floor: monday, next: (t) => t + 7 * DAY },
@@ -92,60 +89,41 @@ export function rollupTimeAble(w: RollupWindow, g: Granularity): boolean {
   return g === 'minute' ? false : g === 'hour' ? w.hours : w.days !== null || w.hours;
 }
 
-const HOURS_WHERE = "site_id = {site:String} AND span = 'hour' AND bucket >= {from:DateTime64(3)} AND bucket < {to:DateTime64(3)}";
-
-/**
- * The rows of the range: its cover, or with a time dimension its day rows (or UTC hours, bucketed in the zone). A
- * cover of local buckets is the set of its (span, bucket) keys: one parameter, and cheaper to plan than OR'd ranges.
- */
-export function rollupWhere(params: Params, w: RollupWindow, g?: Granularity): string {
-  if (g && (g === 'hour' || !w.days)) return HOURS_WHERE;
-  if (g) return `site_id = {site:String} AND span = 'day' AND bucket >= ${params.add(toChTime(w.days!.from), 'DateTime64(3)')} AND bucket < ${params.add(toChTime(w.days!.to), 'DateTime64(3)')}`;
-  if (!w.days) return HOURS_WHERE;
-  const keys = w.cover.flatMap((c) => {
-    const next = SPANS.find((s) => s.span === c.span)!.next;
-    const out: TupleParam[] = [];
-    for (let t = c.from; t < c.to; t = next(t)) out.push(new TupleParam([c.span, toChTime(t).slice(0, 19)]));
-    return out;
-  });
-  return `site_id = {site:String} AND (span, bucket) IN ${params.add(keys, "Array(Tuple(String, DateTime('UTC')))")}`;
-}
-
-/** A time bucket's label over the rows rollupWhere picks: local day rows are already local dates. */
-export function rollupTimeSql(w: RollupWindow, g: Granularity): string {
-  if (g === 'hour' || !w.days) return timeBucketSql(g, 'bucket');
-  return g === 'day' ? 'toString(toDate(bucket))' : g === 'week' ? 'toString(toMonday(bucket))' : 'toString(toStartOfMonth(bucket))';
-}
-
 /** One aggregation as the planner sees it: its raw source, dimensions, filters and the metrics it computes. */
 export interface Aggregation { source: WebSource; dims: DimRef[]; filters: Filter[]; metrics: string[] }
 
+/** The planner's pick for one aggregation: the table that answers it and, in words, why. */
+export interface SourcePlan { table: WebTable; why: string }
+
 /** The table that answers `a`: its rollup when allowed and able (see above), else the raw source. */
 export function tableFor(a: Aggregation, w: RollupWindow | null): WebTable {
-  if (!w || a.dims.some((d) => isTime(d) && !rollupTimeAble(w, d.granularity!))) return a.source;
+  return planSource(a, w).table;
+}
+
+/** The one source decider: raw rows or a rollup for aggregation `a` over window `w` (null: rollups not allowed or unable). */
+export function planSource(a: Aggregation, w: RollupWindow | null): SourcePlan {
+  const raw = (why: string): SourcePlan => ({ table: a.source, why: `${a.source}: ${why}` });
+  if (a.source === 'visitors') return raw('per-visitor counts have no rollup');
+  if (!w) return raw('no rollup rows cover the range (realtime, not whole hours, or rollups off)');
+  const time = a.dims.find((d) => isTime(d) && !rollupTimeAble(w, d.granularity!));
+  if (time) return raw(`rollup rows cannot bucket by ${time.granularity} here`);
   const keyed = a.dims.filter((d) => !isTime(d));
   if (a.source === 'sessions') {
     const dim = keyed[0];
-    if (a.filters.length || keyed.length > 1 || (dim && (dim.def.level !== 'visit' || !dim.def.rollup))) return a.source;
-    const able = a.metrics.every((m) => {
+    if (a.filters.length) return raw('the visit rollup keeps no filter dimension');
+    if (keyed.length > 1) return raw('the visit rollup keeps one dimension per row');
+    if (dim && (dim.def.level !== 'visit' || !dim.def.rollup)) return raw(`the visit rollup does not keep ${dim.name}`);
+    const bad = a.metrics.find((m) => {
       const def = webMetric(m);
-      return def.visit_rollup && (!def.byVisitorType || !dim || dim.name === 'visit:visitor_type') && (!dim?.def.mutable || def.additive);
+      return !def.visit_rollup || (def.byVisitorType && dim && dim.name !== 'visit:visitor_type') || (dim?.def.mutable && !def.additive);
     });
-    return able ? 'visit_rollup' : a.source;
+    if (bad) return raw(`${bad} has no visit-rollup form${dim ? ` by ${dim.name}` : ''}`);
+    return { table: 'visit_rollup', why: `visit_rollup: ${dim ? dim.name : 'totals'} over ${w.cover.length} bucket range(s)` };
   }
-  if (a.source === 'events') {
-    const kept = (d: DimRef) => d.def.level === 'event' && d.def.rollup !== undefined && d.prop === undefined;
-    if (!keyed.every(kept) || !leaves(a.filters).every((l) => kept(l.dim))) return a.source;
-    return a.metrics.every((m) => webMetric(m).event_rollup) ? 'event_rollup' : a.source;
-  }
-  return a.source;
-}
-
-/**
- * Where visit_rollup answers an aggregation: the rows of its one dimension, or without one (or by visitor type) the
- * visit_totals rows, whose visitor types together are every visit (same columns, so the same metric SQL).
- */
-export function visitRollupRelation(dims: DimRef[], params: Params): { from: string; where: string } {
-  const key = dims.find((d) => !isTime(d))?.def.rollup ?? 'visitor_type';
-  return key === 'visitor_type' ? { from: 'visit_totals', where: '1' } : { from: 'visit_rollup', where: `dim = ${params.add(key, 'String')}` };
+  const kept = (d: DimRef) => d.def.level === 'event' && d.def.rollup !== undefined && d.prop === undefined;
+  const notKept = keyed.find((d) => !kept(d)) ?? leaves(a.filters).map((l) => l.dim).find((d) => !kept(d));
+  if (notKept) return raw(`the event rollup does not keep ${notKept.name}${notKept.prop !== undefined ? ` (a custom property)` : ''}`);
+  const bad = a.metrics.find((m) => !webMetric(m).event_rollup);
+  if (bad) return raw(`${bad} has no event-rollup form`);
+  return { table: 'event_rollup', why: `event_rollup: ${keyed.map((d) => d.name).join(', ') || 'totals'} over ${w.cover.length} bucket range(s)` };
 }

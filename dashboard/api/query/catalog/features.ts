@@ -1,5 +1,5 @@
-import type { ClickHouseClient } from '../../../core/clickhouse.ts';
-import { FeatureCatalog } from '../features/catalog.ts';
+import type { ClickHouseClient } from '../../../../core/clickhouse.ts';
+import { FeatureCatalog } from '../../features/catalog.ts';
 
 /**
  * The feature catalogs of the products in a query's scope, as the three array parameters FEATURE_SQL reads

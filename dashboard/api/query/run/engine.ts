@@ -1,23 +1,20 @@
-import type { ClickHouseClient } from '../../../core/clickhouse.ts';
-import type { Product, Site } from '../../../core/registry.ts';
-import { comparisonRange, isoLocal, resolveDateRange, timeLabels, today, type TimeRange } from './date-range.ts';
-import { isTime, type DimRef } from './dimensions.ts';
-import { leaves, type Filter } from './filters.ts';
-import { isPointsMetric } from './metrics.ts';
-import { buildProductQuery } from './product-query.ts';
-import { loadFeatureMap, type FeatureMap } from './features.ts';
-import { MAX_LIMIT, withRange, type QueryRequest } from './request.ts';
-import { num, runCompiled, type Compiled } from './sql.ts';
-import { buildWebQuery } from './web-query.ts';
+import type { QueryMeta, QueryResponse, ResultRow } from '../../../../core/api/stats.ts';
+import type { ClickHouseClient } from '../../../../core/clickhouse.ts';
+import { comparisonRange, isoLocal, resolveDateRange, timeLabels, today, type TimeRange } from '../request/date-range.ts';
+import { isTime, type DimRef } from '../catalog/dimensions.ts';
+import { leaves, type Filter } from '../catalog/filters.ts';
+import { isPointsMetric } from '../catalog/metrics.ts';
+import { buildProductQuery } from '../sql/product-query.ts';
+import { loadFeatureMap, type FeatureMap } from '../catalog/features.ts';
+import { MAX_LIMIT, withRange, type QueryRequest } from '../request/query-request.ts';
+import { num, runCompiled } from './run.ts';
+import type { Compiled } from '../sql/params.ts';
+import { buildWebQuery } from '../sql/web-query.ts';
+import type { EngineScope } from '../request/scope.ts';
 
-/** What a query is about: one site, or one or more products (already authorised). */
-export type EngineScope = { kind: 'site'; site: Site } | { kind: 'product'; products: Product[] };
+export type { EngineScope };
 
-export interface ResultRow {
-  dimensions: string[];
-  metrics: number[];
-  comparison?: { dimensions: string[]; metrics: number[]; change: (number | null)[] };
-}
+export type { ResultRow };
 
 export interface EngineQuery {
   range: TimeRange;
@@ -30,7 +27,7 @@ export interface EngineQuery {
   offset?: number;
   totalRows?: boolean;
   timeLabels?: boolean;
-  /** false: raw rows only, never a rollup (see rollups.ts). */
+  /** false: raw rows only, never a rollup (see plan/rollups.ts). */
   rollups?: boolean;
   /** Also the metrics over the whole range (and comparison): a chart's headline, in the same scan where it can be. */
   totals?: boolean;
@@ -39,12 +36,7 @@ export interface EngineQuery {
 export interface EngineResult {
   results: ResultRow[];
   totals?: ResultRow;
-  meta: {
-    time_range: { from: string; to: string; time_zone: string };
-    comparison_time_range?: { from: string; to: string; time_zone: string };
-    total_rows?: number;
-    time_labels?: string[];
-  };
+  meta: QueryMeta;
 }
 
 export const timeRangeMeta = (r: TimeRange) => ({ from: isoLocal(r.from, r.tz), to: isoLocal(r.to - 1000, r.tz), time_zone: r.tz });
@@ -88,7 +80,7 @@ export async function runEngine(ch: ClickHouseClient, scope: EngineScope, q: Eng
   const labels = g && (q.timeLabels || cmpRange) ? timeLabels(q.range, g) : null;
   const keyed = dimensions.some((d) => !isTime(d));
   // Totals of a breakdown ride in its statements where they can (Spec.totals), else go as a query without dimensions,
-  // issued at once so that runTogether sends it with the others.
+  // issued at once so that runTogether (together.ts) sends it with the others.
   const inline = Boolean(q.totals && dimensions.length && main.totals && (!cmpPlain || cmpPlain.totals));
   const apart = q.totals && dimensions.length && !inline
     ? runEngine(ch, scope, { ...q, dimensions: [], orderBy: [], limit: undefined, offset: 0, totalRows: false, timeLabels: false, totals: false })
@@ -194,13 +186,13 @@ export async function resolveRange(ch: ClickHouseClient, scope: EngineScope, req
 }
 
 /** POST /api/v1/query: a parsed request on an authorised scope, answered in Plausible's v2 shape. */
-export async function executeQuery(ch: ClickHouseClient, scope: EngineScope, req: QueryRequest, now = Date.now()) {
+export async function executeQuery(ch: ClickHouseClient, scope: EngineScope, req: QueryRequest, now = Date.now()): Promise<QueryResponse> {
   const range = await resolveRange(ch, scope, req, now);
   const ref = today({ tz: range.tz, now, ...(req.date ? { date: req.date } : {}) });
   const comparison = req.include.comparisons ? comparisonRange(range, req.include.comparisons, ref) : null;
   const out = await runEngine(ch, scope, { range, comparison, metrics: req.metrics, dimensions: req.dimensions, filters: req.filters,
     orderBy: req.orderBy, limit: req.pagination.limit, offset: req.pagination.offset, totalRows: req.include.totalRows, timeLabels: req.include.timeLabels });
   const { meta } = out;
-  return { results: out.results, meta, query: { ...req.raw, date_range: [meta.time_range.from, meta.time_range.to], time_zone: range.tz,
+  return { results: out.results, meta, query: { ...req.raw, date_range: [meta.time_range.from, meta.time_range.to] as [string, string], time_zone: range.tz,
     pagination: req.pagination } };
 }

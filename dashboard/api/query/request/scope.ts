@@ -1,7 +1,9 @@
 import type { Context } from 'koa';
-import { HttpError, forbidden, notFound } from '../../../core/errors.ts';
-import type { Registry, Site } from '../../../core/registry.ts';
-import type { EngineScope } from './execute.ts';
+import { HttpError, forbidden, notFound } from '../../../../core/errors.ts';
+import type { Product, Registry, Site } from '../../../../core/registry.ts';
+
+/** What a query is about: one site, or one or more products (already authorised). */
+export type EngineScope = { kind: 'site'; site: Site } | { kind: 'product'; products: Product[] };
 
 export type Authorize = (ctx: Context, scope: { kind: 'site' | 'product'; id: string }) => Promise<void>;
 

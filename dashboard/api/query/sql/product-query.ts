@@ -1,17 +1,19 @@
-import { toChTime } from '../../../core/event.ts';
-import { assemble, type Part, type Spec } from './assemble.ts';
-import { daysBetween, timeBucketSql, type TimeRange } from './date-range.ts';
-import { isTime, type DimRef } from './dimensions.ts';
-import { invalid } from './errors.ts';
-import { compileFilters, withoutTopLevel, type Filter } from './filters.ts';
-import { featureParams, NO_FEATURES, type FeatureMap } from './features.ts';
-import { FEATURE_USERS, productMetric } from './metrics.ts';
+import { toChTime } from '../../../../core/event.ts';
+import { assemble, type Part, type Spec } from './parts.ts';
+import { daysBetween, type TimeRange } from '../request/date-range.ts';
+import { timeBucketSql } from './time-bucket.ts';
+import { isTime, type DimRef } from '../catalog/dimensions.ts';
+import { invalid } from '../catalog/errors.ts';
+import { withoutTopLevel, type Filter } from '../catalog/filters.ts';
+import { compileFilters } from './filter-sql.ts';
+import { featureParams, NO_FEATURES, type FeatureMap } from '../catalog/features.ts';
+import { FEATURE_USERS, productMetric } from '../catalog/metrics.ts';
 import { dimensionSql } from './sources.ts';
-import { Params, type Compiled } from './sql.ts';
+import { Params, type Compiled } from './params.ts';
 
 export interface ProductSpec extends Spec { filters: Filter[] }
 
-const WHERE = 'product_id IN {products:Array(String)} AND timestamp >= {from:DateTime64(3)} AND timestamp < {to:DateTime64(3)}';
+const where = (p: Params) => `product_id IN ${p.ref('products')} AND timestamp >= ${p.ref('from')} AND timestamp < ${p.ref('to')}`;
 /** What a feature share divides by: installs of the product, whatever feature or event they used. */
 const FEATURE_LEVEL = new Set(['feature', 'event:name']);
 
@@ -25,7 +27,8 @@ const FEATURE_LEVEL = new Set(['feature', 'event:name']);
 export function buildProductQuery(productIds: string[], range: TimeRange, spec: ProductSpec, features: FeatureMap = NO_FEATURES): Compiled {
   const params = new Params({ products: productIds, from: toChTime(range.from), to: toChTime(range.to), tz: range.tz,
     first: range.first, last: range.last, days: daysBetween(range.first, range.last) + 1,
-    limit: spec.limit, offset: spec.offset, ...featureParams(features), ...(spec.restrict ? { cmp: spec.restrict } : {}) });
+    limit: spec.limit, offset: spec.offset, ...(spec.restrict ? { cmp: spec.restrict } : {}) });
+  params.global(featureParams(features));
   const dims = spec.dimensions;
   const plain: string[] = [];
   const active: { i: number; sql: string }[] = [];
@@ -57,15 +60,15 @@ export function buildProductQuery(productIds: string[], range: TimeRange, spec: 
     parts.push({ sql: plainPart(params, keep.map((x) => x.d), rest, ['uniq(install_id) AS h_f'], keep.map((x) => x.k)),
       dims: keep.map((x) => `d${x.k}`), join: 'left' });
   }
-  return { name: 'product', sql: assemble(parts, spec, metricSql, new Map()), params: params.values };
+  return { name: 'product', sql: assemble(params, parts, spec, metricSql, new Map()), params: params.values };
 }
 
 const target = (params: Params) => ({ level: 'product' as const, expr: (d: DimRef) => dimensionSql(d, params) });
 
 function plainPart(params: Params, dims: DimRef[], filters: Filter[], cols: string[], keys = dims.map((_, i) => i)): string {
-  const select = dims.map((d, i) => `${isTime(d) ? timeBucketSql(d.granularity!, 'timestamp') : dimensionSql(d, params)} AS d${keys[i]}`);
+  const select = dims.map((d, i) => `${isTime(d) ? timeBucketSql(params, d.granularity!, 'timestamp') : dimensionSql(d, params)} AS d${keys[i]}`);
   const groupBy = dims.length ? `\n  GROUP BY ${dims.map((_, i) => `d${keys[i]}`).join(', ')}` : '';
-  return `SELECT ${[...select, ...cols].join(', ')}\n  FROM product_events\n  WHERE ${WHERE} AND ${compileFilters(filters, { params, home: target(params) })}${groupBy}`;
+  return `SELECT ${[...select, ...cols].join(', ')}\n  FROM product_events\n  WHERE ${where(params)} AND ${compileFilters(filters, { params, home: target(params) })}${groupBy}`;
 }
 
 const DAY_BUCKET: Record<'day' | 'week' | 'month', { label: string; start: string; end: (s: string) => string }> = {
@@ -83,16 +86,16 @@ function activePart(params: Params, dims: DimRef[], filters: Filter[], metrics: 
   const rawKeys = dims.flatMap((d, k) => (isTime(d) ? [] : [`r${k}`]));
   const time = dims.find(isTime);
   const bucket = time ? DAY_BUCKET[time.granularity as 'day' | 'week' | 'month'] : null;
-  const days = bucket ? `dateDiff('day', greatest(${bucket.start}, {first:Date}), least(${bucket.end(bucket.start)}, {last:Date} + 1))` : '{days:UInt32}';
+  const days = bucket ? `dateDiff('day', greatest(${bucket.start}, ${params.ref('first')}), least(${bucket.end(bucket.start)}, ${params.ref('last')} + 1))` : params.ref('days');
   const byDay = dims.map((d, k) => `${isTime(d) ? bucket!.label : `r${k}`} AS d${k}`);
   const where = compileFilters(filters, { params, home: target(params) });
   const inner = `SELECT ${[...byDay, 'seen + lag AS day', `${days} AS bucket_days`, ...metrics.map((m) => `${m.sql} AS a${m.i}`)].join(', ')}
-    FROM (SELECT ${[...raw, 'install_id', 'toDate(timestamp, {tz:String}) AS seen'].join(', ')} FROM product_events
-      WHERE product_id IN {products:Array(String)} AND timestamp >= {from:DateTime64(3)} - INTERVAL ${window - 1} DAY
-        AND timestamp < {to:DateTime64(3)} AND ${where}
+    FROM (SELECT ${[...raw, 'install_id', `toDate(timestamp, ${params.ref('tz')}) AS seen`].join(', ')} FROM product_events
+      WHERE product_id IN ${params.ref('products')} AND timestamp >= ${params.ref('from')} - INTERVAL ${window - 1} DAY
+        AND timestamp < ${params.ref('to')} AND ${where}
       GROUP BY ${[...rawKeys, 'install_id', 'seen'].join(', ')})
     ARRAY JOIN range(${window}) AS lag
-    WHERE day BETWEEN {first:Date} AND {last:Date}
+    WHERE day BETWEEN ${params.ref('first')} AND ${params.ref('last')}
     GROUP BY ${[...dims.map((_, k) => `d${k}`), 'day', 'bucket_days'].join(', ')}`;
   const outer = [...dims.map((_, k) => `d${k}`), ...metrics.map((m) => `round(sum(a${m.i}) / greatest(any(bucket_days), 1), 1) AS m${m.i}`)];
   return `SELECT ${outer.join(', ')}\n  FROM (${inner})${dims.length ? `\n  GROUP BY ${dims.map((_, k) => `d${k}`).join(', ')}` : ''}`;

@@ -1,5 +1,4 @@
 import { invalid, show } from './errors.ts';
-import type { Granularity } from './date-range.ts';
 
 /**
  * The dimension allow-lists. Every SQL text here is a constant; a dimension name from a request only ever selects an
@@ -9,6 +8,9 @@ import type { Granularity } from './date-range.ts';
  * taken from its first event (sessions table); `time` buckets by the site's time zone; `visitor` is a per-visitor
  * roll-up over the range; `product` dimensions are columns of product_events.
  */
+/** A time dimension's bucket size. */
+export type Granularity = 'minute' | 'hour' | 'day' | 'week' | 'month';
+
 export type Level = 'event' | 'visit' | 'time' | 'visitor' | 'product';
 
 export interface DimensionDef {
@@ -24,7 +26,7 @@ export interface DimensionDef {
   /** Not usable in filters (with the reason). */
   noFilter?: string;
   /**
-   * Kept in the rollups (core/migrations/008_rollups.sql, see rollups.ts): for a visit dimension its key in
+   * Kept in the rollups (core/migrations/008_rollups.sql, see plan/rollups.ts): for a visit dimension its key in
    * visit_rollup.dim (the view stores `sql` under it), for an event dimension its column in event_rollup.
    */
   rollup?: string;

@@ -1,4 +1,4 @@
-import type { ResultRow } from './execute.ts';
+import type { ResultRow } from '../run/engine.ts';
 
 /**
  * CSV per RFC 4180: CRLF line ends, a header row, fields holding a comma, quote, CR or LF wrapped in double quotes with

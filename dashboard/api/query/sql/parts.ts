@@ -1,5 +1,6 @@
-import { isTime, type DimRef } from './dimensions.ts';
-import { invalid, show } from './errors.ts';
+import { isTime, type DimRef } from '../catalog/dimensions.ts';
+import { invalid, show } from '../catalog/errors.ts';
+import type { Params } from './params.ts';
 
 /**
  * The shape every engine query shares, web or product: one or more aggregations ("parts") over the same dimension
@@ -7,8 +8,8 @@ import { invalid, show } from './errors.ts';
  *
  *   SELECT d0.., <metric columns> [, count() OVER () AS total_rows]
  *   FROM (base part) AS p0 [FULL JOIN (second part) USING (d..)] [LEFT JOIN (denominator) USING (d..)] [CROSS JOIN (total)]
- *   [WHERE has({cmp:Array(Array(String))}, [d..])]            -- comparisons: only the main result's rows
- *   ORDER BY .. LIMIT {limit:UInt32} OFFSET {offset:UInt32}
+ *   [WHERE has({cmp}, [d..])]            -- comparisons: only the main result's rows
+ *   ORDER BY .. LIMIT {limit} OFFSET {offset}
  *
  * (A single part with plain metric columns is ordered and cut without the wrapping SELECT.)
  *
@@ -44,7 +45,7 @@ export function inPlace(parts: Part[], spec: Spec, metricSql: string[]): boolean
 }
 const restricted = (spec: Spec) => Boolean(spec.restrict && spec.dimensions.some((d) => !isTime(d)));
 
-export function assemble(parts: Part[], spec: Spec, metricSql: string[], sortAliases: Map<number, string>): string {
+export function assemble(params: Params, parts: Part[], spec: Spec, metricSql: string[], sortAliases: Map<number, string>): string {
   const dims = spec.dimensions.map((_, i) => `d${i}`);
   const from = parts.map((p, i) => {
     const sub = `(${p.sql}) AS p${i}`;
@@ -54,13 +55,13 @@ export function assemble(parts: Part[], spec: Spec, metricSql: string[], sortAli
   }).join('\n  ');
   const select = [...dims, ...metricSql.map((m, i) => `${m} AS m${i}`), ...(spec.totalRows ? ['count() OVER () AS total_rows'] : [])];
   const keyDims = spec.dimensions.flatMap((d, i) => (isTime(d) ? [] : [`toString(d${i})`]));
-  const where = restricted(spec) ? `\nWHERE has({cmp:Array(Array(String))}, [${keyDims.join(', ')}])` : '';
+  const where = restricted(spec) ? `\nWHERE has(${params.ref('cmp')}, [${keyDims.join(', ')}])` : '';
   // In place, a wrapping SELECT's millisecond of planning is saved, which the site overview pays once per panel.
   if (inPlace(parts, spec, metricSql)) {
     const tot = spec.totals ? 'tot DESC, ' : '';
-    return `${parts[0]!.sql}\nORDER BY ${tot}${orderBy(spec, sortAliases)}\nLIMIT {limit:UInt32}${tot ? ' + 1' : ''} OFFSET {offset:UInt32}`;
+    return `${parts[0]!.sql}\nORDER BY ${tot}${orderBy(spec, sortAliases)}\nLIMIT ${params.ref('limit')}${tot ? ' + 1' : ''} OFFSET ${params.ref('offset')}`;
   }
-  return `SELECT ${select.join(', ')}\nFROM ${from}${where}\nORDER BY ${orderBy(spec, sortAliases)}\nLIMIT {limit:UInt32} OFFSET {offset:UInt32}`;
+  return `SELECT ${select.join(', ')}\nFROM ${from}${where}\nORDER BY ${orderBy(spec, sortAliases)}\nLIMIT ${params.ref('limit')} OFFSET ${params.ref('offset')}`;
 }
 
 /**
@@ -83,18 +84,4 @@ function orderBy(spec: Spec, sortAliases: Map<number, string>): string {
   }
   spec.dimensions.forEach((_, i) => { if (!used.has(i)) keys.push(`${dimAlias(i)} ASC`); });
   return keys.length ? keys.join(', ') : 'tuple()';
-}
-
-/** order_by: [[metric or dimension of this query, 'asc' | 'desc'], ...]. */
-export function parseOrderBy(raw: unknown, metrics: string[], dimensions: DimRef[]): [string, 'asc' | 'desc'][] {
-  if (raw === undefined || raw === null) return [];
-  if (!Array.isArray(raw)) throw invalid('order_by', 'order_by is a list of [metric or dimension, "asc" | "desc"]');
-  return raw.map((e, i) => {
-    const field = `order_by[${i}]`;
-    if (!Array.isArray(e) || e.length !== 2 || (e[1] !== 'asc' && e[1] !== 'desc')) throw invalid(field, `order_by entries are [name, "asc" | "desc"], got ${show(e)}`);
-    if (!metrics.includes(e[0]) && !dimensions.some((d) => d.name === e[0])) {
-      throw invalid(field, `order_by ${show(e[0])} is not one of this query's metrics or dimensions`);
-    }
-    return [e[0] as string, e[1] as 'asc' | 'desc'];
-  });
 }

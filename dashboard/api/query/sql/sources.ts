@@ -1,21 +1,23 @@
-import { SESSION_ATTRIBUTES } from '../../../core/event.ts';
-import type { DimRef } from './dimensions.ts';
-import type { FilterTarget } from './filters.ts';
-import type { Params } from './sql.ts';
+import { SESSION_ATTRIBUTES } from '../../../../core/event.ts';
+import type { DimRef } from '../catalog/dimensions.ts';
+import type { FilterTarget } from './filter-sql.ts';
+import type { Params } from './params.ts';
 
 /**
- * Where web rows come from, as constant SQL over the fixed parameters {site}, {from}, {to} (and {tz} in time buckets).
+ * Where web rows come from: conditions over the statement's site, from and to (and tz in time buckets).
  *
  * Visits live in `sessions` (VersionedCollapsingMergeTree): each visit is a set of +1/-1 rows summing to its current
  * state, so visit metrics are sums weighted by sign with no FINAL, and any attribute fixed at the visit's start can be
  * grouped on directly. A visit belongs to the range its start falls in; an event to the range its time falls in.
  */
-export const EVENTS_WHERE = "site_id = {site:String} AND timestamp >= {from:DateTime64(3)} AND timestamp < {to:DateTime64(3)} AND name != 'engagement'";
-export const SESSIONS_WHERE = 'site_id = {site:String} AND start >= {from:DateTime64(3)} AND start < {to:DateTime64(3)}';
+export const eventsWhere = (p: Params) =>
+  `site_id = ${p.ref('site')} AND timestamp >= ${p.ref('from')} AND timestamp < ${p.ref('to')} AND name != 'engagement'`;
+export const sessionsWhere = (p: Params) => `site_id = ${p.ref('site')} AND start >= ${p.ref('from')} AND start < ${p.ref('to')}`;
 /** Events of the visits that start in the range (a visit may run past the range's end). */
-const EVENTS_OF_VISITS_WHERE = "site_id = {site:String} AND timestamp >= {from:DateTime64(3)} AND timestamp < {to:DateTime64(3)} + INTERVAL 1 DAY AND name != 'engagement'";
+const eventsOfVisitsWhere = (p: Params) =>
+  `site_id = ${p.ref('site')} AND timestamp >= ${p.ref('from')} AND timestamp < ${p.ref('to')} + INTERVAL 1 DAY AND name != 'engagement'`;
 /** Visits of the events in the range (an event may belong to a visit that started before it). */
-const VISITS_OF_EVENTS_WHERE = 'site_id = {site:String} AND start >= {from:DateTime64(3)} - INTERVAL 1 DAY AND start < {to:DateTime64(3)}';
+const visitsOfEventsWhere = (p: Params) => `site_id = ${p.ref('site')} AND start >= ${p.ref('from')} - INTERVAL 1 DAY AND start < ${p.ref('to')}`;
 
 const FIXED = ['visitor_id', 'start', 'id_type', 'new_visitor', ...SESSION_ATTRIBUTES];
 const SUMMED = ['duration_ms', 'pageviews', 'events', 'is_bounce'];
@@ -45,15 +47,15 @@ export interface Relation { from: string; where: string }
  * one key (0, which no hashed visitor id is in practice) whose count is every visitor, and only repeat visits are
  * grouped by visitor: each repeating visitor adds a row with 1 + its repeats and takes itself out of the 1-visit row.
  */
-export function visitorsRelation(from: string, where: string, linked: boolean): string {
+export function visitorsRelation(p: Params, from: string, where: string, linked: boolean): string {
   const cookie = `${where} AND id_type = 'cookie'`;
   if (!linked) return `(SELECT visitor_id, sum(sign) AS visits, 1 AS n FROM ${from}\n    WHERE ${cookie} GROUP BY visitor_id HAVING visits > 0)`;
-  return `(SELECT t.1 AS visits, t.2 AS n FROM (SELECT if(prev_start >= {from:DateTime64(3)}, visitor_id, 0) AS v, sum(sign) AS k FROM ${from}
+  return `(SELECT t.1 AS visits, t.2 AS n FROM (SELECT if(prev_start >= ${p.ref('from')}, visitor_id, 0) AS v, sum(sign) AS k FROM ${from}
     WHERE ${cookie} GROUP BY v HAVING k > 0) ARRAY JOIN if(v = 0, [(1, k)], [(k + 1, 1), (1, -1)]) AS t)`;
 }
 
-export function sessionsRelation(collapsed: boolean, wide = false): Relation {
-  const where = wide ? VISITS_OF_EVENTS_WHERE : SESSIONS_WHERE;
+export function sessionsRelation(p: Params, collapsed: boolean, wide = false): Relation {
+  const where = wide ? visitsOfEventsWhere(p) : sessionsWhere(p);
   return collapsed ? { from: collapsedSessions(where), where: '1' } : { from: 'sessions', where };
 }
 
@@ -66,10 +68,10 @@ export const eventTarget = (params: Params): FilterTarget => ({ level: 'event', 
 export const visitTarget = (params: Params): FilterTarget => ({ level: 'visit', expr: (d) => dimensionSql(d, params) });
 
 /** A visit that contains an event matching `cond`. */
-export const visitHasEvent = (cond: string) => `session_id IN (SELECT session_id FROM events WHERE ${EVENTS_OF_VISITS_WHERE} AND ${cond})`;
+export const visitHasEvent = (p: Params) => (cond: string) => `session_id IN (SELECT session_id FROM events WHERE ${eventsOfVisitsWhere(p)} AND ${cond})`;
 
 /** An event whose visit matches `cond`. */
-export function eventInVisit(collapsed: boolean) {
-  const rel = sessionsRelation(collapsed, true);
+export function eventInVisit(p: Params, collapsed: boolean) {
+  const rel = sessionsRelation(p, collapsed, true);
   return (cond: string) => `session_id IN (SELECT session_id FROM ${rel.from} WHERE ${rel.where} AND ${cond})`;
 }

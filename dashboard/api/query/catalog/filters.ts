@@ -1,6 +1,5 @@
 import { invalid, show } from './errors.ts';
 import { resolveDimension, type Catalog, type DimRef, type Level } from './dimensions.ts';
-import type { Params } from './sql.ts';
 
 /**
  * Filters as in Plausible's Stats API v2: a list (all must hold) of
@@ -73,7 +72,8 @@ export function leaves(f: Filter | Filter[]): Leaf[] {
   return f.op === 'not' ? leaves(f.child) : f.children.flatMap(leaves);
 }
 
-const negative = (f: Filter): boolean => f.op === 'not' || f.op === 'is_not' || f.op === 'contains_not' || ('children' in f && f.children.some(negative));
+/** Whether a filter excludes anything (not, is_not, contains_not anywhere in it). */
+export const negative = (f: Filter): boolean => f.op === 'not' || f.op === 'is_not' || f.op === 'contains_not' || ('children' in f && f.children.some(negative));
 
 /**
  * Drops the top-level filters made only of leaves matching `drop` (e.g. the goal filters of a conversion rate, whose
@@ -82,62 +82,4 @@ const negative = (f: Filter): boolean => f.op === 'not' || f.op === 'is_not' || 
 export function withoutTopLevel(filters: Filter[], drop: (l: Leaf) => boolean): { rest: Filter[]; dropped: boolean } {
   const rest = filters.filter((f) => !leaves(f).every(drop));
   return { rest, dropped: rest.length !== filters.length };
-}
-
-// ---- compilation ----
-
-/** Rows a condition is evaluated on, and how to read a dimension there. */
-export interface FilterTarget {
-  level: Level;
-  expr(dim: DimRef): string;
-}
-
-export interface CompileContext {
-  params: Params;
-  home: FilterTarget;
-  /** The other level of the same visit, and the membership test of a visit in rows of that level matching `cond`. */
-  other?: FilterTarget;
-  member?: (cond: string) => string;
-}
-
-/** One SQL condition for all filters (AND-ed), or '1' when there are none. */
-export function compileFilters(filters: Filter[], ctx: CompileContext): string {
-  return filters.length === 0 ? '1' : compileNode({ op: 'and', children: filters }, ctx);
-}
-
-const foreign = (f: Filter, ctx: CompileContext) => leaves(f).every((l) => l.dim.def.level !== ctx.home.level);
-
-function compileNode(f: Filter, ctx: CompileContext): string {
-  if ('dim' in f) return compileLeaf(f, ctx);
-  if (f.op === 'not') return `NOT (${compileNode(f.child, ctx)})`;
-  // Positive sub-filters wholly about the other level are tested together, on one row of it:
-  // ['and', [event:name is Signup, event:page is /pricing]] means a Signup on /pricing.
-  const grouped = ctx.member ? f.children.filter((c) => foreign(c, ctx) && !negative(c)) : [];
-  const parts = f.children.filter((c) => !grouped.includes(c)).map((c) => compileNode(c, ctx));
-  if (grouped.length) {
-    const inner = { params: ctx.params, home: ctx.other! };
-    parts.push(ctx.member!(grouped.map((c) => compileNode(c, inner)).join(f.op === 'and' ? ' AND ' : ' OR ')));
-  }
-  return parts.length === 1 ? parts[0]! : `(${parts.join(f.op === 'and' ? ' AND ' : ' OR ')})`;
-}
-
-function compileLeaf(l: Leaf, ctx: CompileContext): string {
-  if (l.dim.def.level === ctx.home.level) return leafSql(l, ctx.home, ctx.params);
-  if (!ctx.member || !ctx.other || l.dim.def.level !== ctx.other.level) throw invalid('filters', `${l.dim.name} cannot filter this query`);
-  const positive = { ...l, op: l.op === 'is_not' ? 'is' : l.op === 'contains_not' ? 'contains' : l.op } as Leaf;
-  const test = ctx.member(leafSql(positive, ctx.other, ctx.params));
-  return positive.op === l.op ? test : `NOT (${test})`;
-}
-
-function leafSql(l: Leaf, target: FilterTarget, params: Params): string {
-  const expr = target.expr(l.dim);
-  let sql: string;
-  if (l.op === 'is' || l.op === 'is_not') {
-    sql = l.caseSensitive
-      ? `${expr} IN ${params.add(l.values, 'Array(String)')}`
-      : `lowerUTF8(${expr}) IN ${params.add(l.values.map((v) => v.toLowerCase()), 'Array(String)')}`;
-  } else {
-    sql = `multiSearchAny${l.caseSensitive ? '' : 'CaseInsensitiveUTF8'}(${expr}, ${params.add(l.values, 'Array(String)')})`;
-  }
-  return l.op === 'is_not' || l.op === 'contains_not' ? `NOT (${sql})` : sql;
 }

@@ -1,15 +1,15 @@
-import { invalid, show } from './errors.ts';
+import { COMPARISON_MODES, PRESETS, isDate, type ComparisonMode, type Preset } from '../../../../core/api/stats.ts';
+import type { Granularity } from '../catalog/dimensions.ts';
+import { invalid, show } from '../catalog/errors.ts';
+
+export { COMPARISON_MODES, PRESETS, isDate, type ComparisonMode, type Preset };
 
 /**
  * Date ranges in the site's time zone (IANA). A range is a half-open UTC interval [from, to) whose ends are local
  * midnights, so a local day is 23 or 25 hours long across a DST change and an event near midnight falls in the
  * local day it happened in. Products have no time zone and use UTC.
  */
-export const PRESETS = ['day', '7d', '28d', '30d', '91d', 'month', '6mo', '12mo', 'year', 'all', 'realtime'] as const;
-export type Preset = (typeof PRESETS)[number];
-export type Granularity = 'minute' | 'hour' | 'day' | 'week' | 'month';
-export const COMPARISON_MODES = ['previous_period', 'year_over_year'] as const;
-export type ComparisonMode = (typeof COMPARISON_MODES)[number];
+export type { Granularity };
 
 export interface TimeRange {
   tz: string;
@@ -31,16 +31,6 @@ const REALTIME_MS = 30 * 60_000;
 export const MAX_BUCKETS = 5000;
 
 // ---- calendar days as 'YYYY-MM-DD' ----
-
-const DATE_RE = /^(\d{4})-(\d{2})-(\d{2})$/;
-
-export function isDate(s: unknown): s is string {
-  if (typeof s !== 'string') return false;
-  const m = DATE_RE.exec(s);
-  if (!m) return false;
-  const t = Date.UTC(Number(m[1]), Number(m[2]) - 1, Number(m[3]));
-  return new Date(t).toISOString().slice(0, 10) === s && Number(m[1]) >= 1970 && Number(m[1]) <= 2299;
-}
 
 const dayMs = (d: string) => Date.parse(`${d}T00:00:00Z`);
 const fromDayMs = (t: number) => new Date(t).toISOString().slice(0, 10);
@@ -182,7 +172,7 @@ export function comparisonRange(range: TimeRange, mode: ComparisonMode, ref: str
   return { ...cmp, auto: range.auto };
 }
 
-/** Every bucket label of a range at a granularity, in the form the SQL produces (see timeBucketSql). */
+/** Every bucket label of a range at a granularity, in the form the SQL produces (see sql/time-bucket.ts). */
 export function timeLabels(range: TimeRange, g: Granularity): string[] {
   const labels: string[] = [];
   const push = (l: string) => {
@@ -201,19 +191,4 @@ export function timeLabels(range: TimeRange, g: Granularity): string[] {
   const start = g === 'day' ? range.first : g === 'week' ? monday(range.first) : startOfMonth(range.first);
   for (let d = start; d <= range.last; d = g === 'day' ? addDays(d, 1) : g === 'week' ? addDays(d, 7) : addMonths(d, 1)) push(d);
   return labels;
-}
-
-/**
- * SQL for the bucket of a DateTime64 column in the range's zone ({tz:String}); labels match timeLabels. Hours and
- * minutes are formatted as local wall-clock text, so the hour that repeats when clocks go back is one bucket (toString
- * would not do: ClickHouse drops it from GROUP BY as injective and groups by the two distinct instants).
- */
-export function timeBucketSql(g: Granularity, column: string): string {
-  switch (g) {
-    case 'minute': return `formatDateTime(toTimeZone(${column}, {tz:String}), '%Y-%m-%d %H:%i:00')`;
-    case 'hour': return `formatDateTime(toTimeZone(${column}, {tz:String}), '%Y-%m-%d %H:00:00')`;
-    case 'day': return `toString(toDate(${column}, {tz:String}))`;
-    case 'week': return `toString(toMonday(${column}, {tz:String}))`;
-    case 'month': return `toString(toStartOfMonth(${column}, {tz:String}))`;
-  }
 }

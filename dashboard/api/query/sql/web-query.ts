@@ -1,14 +1,17 @@
-import { toChTime } from '../../../core/event.ts';
-import { VISIT_LINK_WINDOW_MS } from '../../../core/ingest-stream.ts';
-import { assemble, inPlace, type Part, type Spec } from './assemble.ts';
-import { timeBucketSql, type TimeRange } from './date-range.ts';
-import { isTime, type DimRef } from './dimensions.ts';
-import { invalid } from './errors.ts';
-import { compileFilters, leaves, withoutTopLevel, type Filter } from './filters.ts';
-import { webMetric, type WebSource, type WebTable } from './metrics.ts';
-import { rollupTimeSql, rollupWhere, rollupWindow, tableFor, visitRollupRelation, type RollupWindow } from './rollups.ts';
-import { EVENTS_WHERE, dimensionSql, eventInVisit, eventTarget, sessionsRelation, visitHasEvent, visitorsRelation, visitTarget } from './sources.ts';
-import { Params, type Compiled } from './sql.ts';
+import { toChTime } from '../../../../core/event.ts';
+import { VISIT_LINK_WINDOW_MS } from '../../../../core/ingest-stream.ts';
+import { assemble, inPlace, type Part, type Spec } from './parts.ts';
+import type { TimeRange } from '../request/date-range.ts';
+import { isTime, type DimRef } from '../catalog/dimensions.ts';
+import { invalid } from '../catalog/errors.ts';
+import { leaves, withoutTopLevel, type Filter } from '../catalog/filters.ts';
+import { compileFilters } from './filter-sql.ts';
+import { webMetric, type WebSource, type WebTable } from '../catalog/metrics.ts';
+import { planSource, rollupWindow, type RollupWindow } from '../plan/rollups.ts';
+import { rollupTimeSql, rollupWhere, visitRollupRelation } from './rollup-rows.ts';
+import { timeBucketSql } from './time-bucket.ts';
+import { eventsWhere, dimensionSql, eventInVisit, eventTarget, sessionsRelation, visitHasEvent, visitorsRelation, visitTarget } from './sources.ts';
+import { Params, type Compiled } from './params.ts';
 
 export interface WebSpec extends Spec {
   filters: Filter[];
@@ -29,7 +32,7 @@ export interface WebSpec extends Spec {
  * - visitor:frequency: a per-visitor roll-up of visits (of repeat visits only, from visit links, where they answer);
  * - otherwise visits (sessions), except pageviews/events under an event filter, which count the matching events and
  *   so come from events, joined to the visit figures on the dimensions.
- * Each aggregation then reads the rollup of its rows where one answers it (rollups.ts), else the rows themselves.
+ * Each aggregation then reads the rollup of its rows where one answers it (plan/rollups.ts), else the rows themselves.
  * conversion_rate divides by the visitors the non-goal filters keep; percentage by all visitors of the query.
  */
 export function buildWebQuery(siteId: string, range: TimeRange, spec: WebSpec): Compiled {
@@ -46,7 +49,7 @@ export function buildWebQuery(siteId: string, range: TimeRange, spec: WebSpec): 
   let primary: WebSource = freq ? 'visitors' : eventDims.length || range.realtime ? 'events' : 'sessions';
   const eventFilter = leaves(spec.filters).some((l) => l.dim.def.level === 'event');
   const ctx: Ctx = { params, collapsed, mutable, window: spec.rollups === false ? null : rollupWindow(range, spec.zoneSince),
-    linked: spec.rollups !== false && linksAnswer(range, spec.filters, spec.linkedSince ?? 0) };
+    linked: spec.rollups !== false && linksAnswer(range, spec.filters, spec.linkedSince ?? 0), plan: [] };
 
   const cols: Record<WebSource, Col[]> = { sessions: [], events: [], visitors: [] };
   const metricSql = spec.metrics.map((m, i) => {
@@ -85,14 +88,17 @@ export function buildWebQuery(siteId: string, range: TimeRange, spec: WebSpec): 
   // Totals ride in the statement where it is one part answered in place; else the caller asks for them apart.
   const totals = Boolean(spec.totals && dims.length && spec.offset === 0 && inPlace(parts, spec, metricSql));
   if (totals) {
+    ctx.plan.shift(); // the base is planned again, with its totals
     base = part({ ...ctx, totals }, primary, dims, spec.filters, cols[primary], undefined, extra);
     parts[0] = { ...parts[0]!, sql: base.sql };
   }
-  return { name: `web:${base.table}`, sql: assemble(parts, { ...spec, totals }, metricSql, sortAliases), params: params.values,
-    ...(totals ? { totals } : {}) };
+  return { name: `web:${base.table}`, sql: assemble(params, parts, { ...spec, totals }, metricSql, sortAliases), params: params.values,
+    ...(totals ? { totals } : {}), plan: ctx.plan };
 }
 
-interface Ctx { params: Params; collapsed: boolean; mutable: boolean; window: RollupWindow | null; linked: boolean; totals?: boolean }
+interface Ctx { params: Params; collapsed: boolean; mutable: boolean; window: RollupWindow | null; linked: boolean; totals?: boolean;
+  /** Each aggregation's source and why, in the order they were planned. */
+  plan: string[] }
 
 /**
  * Whether visit links (sessions.prev_start) tell each visitor's first visit in `range`: the range is no longer than
@@ -120,41 +126,42 @@ function refusal(metric: string, source: WebSource, eventDim: DimRef | undefined
 function part(ctx: Ctx, source: WebSource, dims: DimRef[], filters: Filter[], cols: Col[], keys = dims.map((_, i) => i),
   extra: string[] = []): { sql: string; table: WebTable } {
   const { params, collapsed, mutable } = ctx;
-  const table = tableFor({ source, dims, filters, metrics: cols.map((c) => c.metric) }, ctx.window);
+  const { table, why } = planSource({ source, dims, filters, metrics: cols.map((c) => c.metric) }, ctx.window);
+  ctx.plan.push(why);
   const alias = (i: number) => `d${keys[i]}`;
   const aliases = dims.map((_, i) => alias(i)).join(', ');
   // Totals: one more grouping set, of all rows, marked by tot (see Spec.totals).
   const metrics = [...cols.map((c) => `${webMetric(c.metric)[table]!} AS ${c.alias}`), ...extra, ...(ctx.totals ? [`grouping(${alias(0)}) AS tot`] : [])];
   const groupBy = !dims.length ? '' : ctx.totals ? `\n  GROUP BY GROUPING SETS ((${aliases}), ())` : `\n  GROUP BY ${aliases}`;
   // A value of what changes during a visit that no current visit has (an exit page it moved on from) nets to zero
-  // visits: in raw rows until they merge, in the rollups for good. It is not a row (batch.ts does the same).
+  // visits: in raw rows until they merge, in the rollups for good. It is not a row (sql/grouping-sets.ts does the same).
   const nets = dims.some((d) => d.def.mutable) ? (visits: string) => `\n  HAVING ${ctx.totals ? `grouping(${alias(0)}) = 1 OR ` : ''}${visits} > 0` : () => '';
   const done = (sql: string) => ({ sql, table });
   if (table === 'visit_rollup' || table === 'event_rollup') {
     const g = dims.find(isTime)?.granularity;
-    const select = dims.map((d, i) => `${isTime(d) ? rollupTimeSql(ctx.window!, d.granularity!) : table === 'visit_rollup' ? 'value' : dimensionSql(d, params)} AS ${alias(i)}`);
+    const select = dims.map((d, i) => `${isTime(d) ? rollupTimeSql(params, ctx.window!, d.granularity!) : table === 'visit_rollup' ? 'value' : dimensionSql(d, params)} AS ${alias(i)}`);
     const rel = table === 'visit_rollup' ? visitRollupRelation(dims, params) : { from: table, where: compileFilters(filters, { params, home: eventTarget(params) }) };
     return done(`SELECT ${[...select, ...metrics].join(', ')}\n  FROM ${rel.from}\n  WHERE ${rollupWhere(params, ctx.window!, g)} AND ${rel.where}${groupBy}${table === 'visit_rollup' ? nets('sum(visits)') : ''}`);
   }
   if (source === 'events') {
     const visitDims = dims.map((d, i) => ({ d, i })).filter(({ d }) => d.def.level === 'visit');
-    const select = dims.map((d, i) => `${isTime(d) ? timeBucketSql(d.granularity!, 'timestamp')
+    const select = dims.map((d, i) => `${isTime(d) ? timeBucketSql(params, d.granularity!, 'timestamp')
       : d.def.level === 'visit' ? `v${keys[i]}` : dimensionSql(d, params)} AS ${alias(i)}`);
     // Visit dimensions of events come from their visit.
-    const rel = sessionsRelation(mutable, true);
+    const rel = sessionsRelation(params, mutable, true);
     const join = visitDims.length ? `\n  INNER JOIN (SELECT DISTINCT session_id, ${visitDims.map(({ d, i }) => `${d.def.sql} AS v${keys[i]}`).join(', ')}
     FROM ${rel.from} WHERE ${rel.where}) AS sv USING (session_id)` : '';
-    const where = compileFilters(filters, { params, home: eventTarget(params), other: visitTarget(params), member: eventInVisit(mutable) });
-    return done(`SELECT ${[...select, ...metrics].join(', ')}\n  FROM events${join}\n  WHERE ${EVENTS_WHERE} AND ${where}${groupBy}`);
+    const where = compileFilters(filters, { params, home: eventTarget(params), other: visitTarget(params), member: eventInVisit(params, mutable) });
+    return done(`SELECT ${[...select, ...metrics].join(', ')}\n  FROM events${join}\n  WHERE ${eventsWhere(params)} AND ${where}${groupBy}`);
   }
-  const rel = sessionsRelation(collapsed);
-  const where = compileFilters(filters, { params, home: visitTarget(params), other: eventTarget(params), member: visitHasEvent });
+  const rel = sessionsRelation(params, collapsed);
+  const where = compileFilters(filters, { params, home: visitTarget(params), other: eventTarget(params), member: visitHasEvent(params) });
   if (source === 'visitors') {
     const select = dims.map((d, i) => `${d.def.sql} AS ${alias(i)}`);
     // Linked rows can net a bucket to no visitors (every visitor came back): such a bucket is not a result row.
     const having = dims.length ? ' HAVING sum(n) > 0' : '';
-    return done(`SELECT ${[...select, ...metrics].join(', ')}\n  FROM ${visitorsRelation(rel.from, `${rel.where} AND ${where}`, ctx.linked)}${groupBy}${having}`);
+    return done(`SELECT ${[...select, ...metrics].join(', ')}\n  FROM ${visitorsRelation(params, rel.from, `${rel.where} AND ${where}`, ctx.linked)}${groupBy}${having}`);
   }
-  const select = dims.map((d, i) => `${isTime(d) ? timeBucketSql(d.granularity!, 'start') : dimensionSql(d, params)} AS ${alias(i)}`);
+  const select = dims.map((d, i) => `${isTime(d) ? timeBucketSql(params, d.granularity!, 'start') : dimensionSql(d, params)} AS ${alias(i)}`);
   return done(`SELECT ${[...select, ...metrics].join(', ')}\n  FROM ${rel.from}\n  WHERE ${rel.where} AND ${where}${groupBy}${nets('sum(sign)')}`);
 }

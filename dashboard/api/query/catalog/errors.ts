@@ -1,4 +1,4 @@
-import { badRequest, type HttpError } from '../../../core/errors.ts';
+import { badRequest, type HttpError } from '../../../../core/errors.ts';
 
 /**
  * A request the engine refuses: a 400 `{ error, code: 'invalid_request', field }` naming the bad field, e.g.
@@ -8,8 +8,4 @@ export function invalid(field: string, message: string): HttpError {
   return badRequest(message, field);
 }
 
-/** Quotes a value for an error message (never for SQL). */
-export function show(v: unknown): string {
-  const s = typeof v === 'string' ? v : JSON.stringify(v) ?? String(v);
-  return `"${s.length > 80 ? `${s.slice(0, 80)}…` : s}"`;
-}
+export { show } from '../../../../core/api/stats.ts';

@@ -1,18 +1,19 @@
-import type { ClickHouseClient } from '../../../core/clickhouse.ts';
-import type { Site } from '../../../core/registry.ts';
-import { comparisonRange, realtimeRange, timeLabels, today, type ComparisonMode } from './date-range.ts';
-import { resolveDimension, type DimRef } from './dimensions.ts';
-import { runBatched } from './batch.ts';
-import { runEngine, resolveRange, type EngineQuery, type EngineResult } from './execute.ts';
-import { parseFilters, type Filter } from './filters.ts';
-import { withRange } from './request.ts';
-import { runTogether } from './sql.ts';
+import type { Figure, PanelName, PanelRow, RealtimeResponse, SiteOverview } from '../../../../core/api/stats.ts';
+import type { ClickHouseClient } from '../../../../core/clickhouse.ts';
+import type { Site } from '../../../../core/registry.ts';
+import { comparisonRange, realtimeRange, timeLabels, today, type ComparisonMode } from '../request/date-range.ts';
+import { resolveDimension, type DimRef } from '../catalog/dimensions.ts';
+import { runBatched } from '../run/batch.ts';
+import { runEngine, resolveRange, type EngineQuery, type EngineResult } from '../run/engine.ts';
+import { parseFilters, type Filter } from '../catalog/filters.ts';
+import { withRange } from '../request/query-request.ts';
+import { runTogether } from '../run/together.ts';
 
 /**
  * The site view: every panel is one engine query (the same engine as POST /api/v1/query), listed in PANELS. The
- * queries are independent: they are issued at once and sent as one statement (runTogether in sql.ts), whose branches
- * run side by side; the panels that read the same visits share one scan (batch.ts), and the engine's planner answers
- * each from the rollups where it can (rollups.ts).
+ * queries are independent: they are issued at once and sent as one statement (run/together.ts), whose branches
+ * run side by side; the panels that read the same visits share one scan (run/batch.ts, sql/grouping-sets.ts), and the engine's planner answers
+ * each from the rollups where it can (plan/rollups.ts).
  */
 export interface OverviewOptions {
   dateRange: unknown;
@@ -24,9 +25,9 @@ export interface OverviewOptions {
   limit?: number;
   now?: number;
   concurrency?: number;
-  /** false: every panel from raw rows (rollups.ts), to compare. */
+  /** false: every panel from raw rows (plan/rollups.ts), to compare. */
   rollups?: boolean;
-  /** false: one statement per panel group instead of all in one (runTogether in sql.ts), to time each. */
+  /** false: one statement per panel group instead of all in one (run/together.ts), to time each. */
   together?: boolean;
 }
 
@@ -60,20 +61,13 @@ export const PANELS = {
   visit_types: by('visit:visitor_type', ['visitors', 'visits']),
   frequency: { metrics: ['visitors', 'visits'], dimensions: ['visitor:frequency'], orderBy: [['visitor:frequency', 'asc']] },
 } satisfies Record<string, Panel>;
-export type PanelName = keyof typeof PANELS;
+// Every panel the shared API names is one here, and no other.
+const panelNames: Record<PanelName, Panel> = PANELS;
+void panelNames;
 /** Under a goal, top pages count its conversions on each page (its pageviews there would be none). */
 const GOAL_PANELS: Partial<Record<PanelName, Panel>> = { pages: by('event:page', ['visitors', 'events']) };
 
-export type PanelRow = { value: string } & Record<string, number | string>;
-export interface Figure { value: number; comparison?: number; change?: number | null }
-
-export interface SiteOverview {
-  time_range: EngineResult['meta']['time_range'];
-  comparison_time_range?: EngineResult['meta']['time_range'];
-  headline: Record<string, Figure>;
-  timeseries: { granularity: string; labels: string[]; series: Record<string, number[]>; comparison?: { labels: string[]; series: Record<string, number[]> } };
-  panels: Record<PanelName, PanelRow[]>;
-}
+export type { Figure, PanelName, PanelRow, SiteOverview };
 
 const dims = (names: string[]): DimRef[] => names.map((n, i) => resolveDimension('web', n, `dimensions[${i}]`, 'day'));
 
@@ -135,7 +129,7 @@ function fillFrequency(rows: PanelRow[]): PanelRow[] {
 }
 
 /** Visitors in the last 5 minutes and pageviews per minute over the last 30 (empty minutes included). */
-export async function realtime(ch: ClickHouseClient, site: Site, now = Date.now()) {
+export async function realtime(ch: ClickHouseClient, site: Site, now = Date.now()): Promise<RealtimeResponse> {
   const scope = { kind: 'site' as const, site };
   const last30 = realtimeRange(now, site.timezone, 30);
   const minute = dims(['time:minute']);
