@@ -38,6 +38,20 @@ describe('query engine: products and retention on real embedded ClickHouse', () 
     assert.deepEqual(table(out), [['2026-03-02', 0.6, 4], ['2026-03-09', 0.3, 3]]);
   });
 
+  it('gives weekly and monthly actives per day and per week that average to the range\'s figure (two whole weeks)', async () => {
+    const total = table(await product({ date_range: fortnight, metrics: ['dau', 'wau', 'mau'] }))[0]!;
+    const byDay = table(await product({ date_range: fortnight, metrics: ['dau', 'wau', 'mau'], dimensions: ['time:day'] }));
+    const byWeek = table(await product({ date_range: fortnight, metrics: ['dau', 'wau', 'mau'], dimensions: ['time:week'] }));
+    assert.equal(byWeek.length, 2);
+    const mean = (rows: unknown[][], k: number, n: number) => Math.round((rows.reduce((s, r) => s + Number(r[k]), 0) / n) * 10) / 10;
+    // Daily figures are whole installs; a day no install covers has no row.
+    for (const r of byDay) for (const v of r.slice(1)) assert.ok(Number.isInteger(v), JSON.stringify(r));
+    for (const k of [1, 2, 3]) {
+      assert.ok(Math.abs(mean(byDay, k, 14) - Number(total[k - 1])) <= 0.05, `by day, metric ${k}`);
+      assert.ok(Math.abs(mean(byWeek, k, 2) - Number(total[k - 1])) <= 0.1, `by week, metric ${k}`);
+    }
+  });
+
   it('ranks features by users and their share of the product\'s active installs', async () => {
     const out = await product({ date_range: fortnight, metrics: ['feature_users', 'feature_share', 'events'], dimensions: ['feature'],
       filters: [['is_not', 'feature', ['']]] });

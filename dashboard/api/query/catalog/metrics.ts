@@ -73,9 +73,8 @@ export type WebMetric = keyof typeof WEB_METRICS;
 export interface ProductMetricDef {
   /** Aggregate over product_events rows. */
   sql?: string;
-  /** Aggregate over the per-day activity roll-up (column lag: days since the activity, see product-query.ts). */
-  active?: string;
-  /** Days of history before the range the roll-up needs. */
+  /** Installs active in the `window` days ending on each day, averaged over days (see sql/product-query.ts). */
+  active?: true;
   window?: number;
   ratio?: 'feature_share';
   points?: true;
@@ -90,9 +89,9 @@ export const PRODUCT_METRICS = {
   events_per_install: { sql: 'round(count() / greatest(uniq(install_id), 1), 2)' },
   feature_users: { sql: FEATURE_USERS },
   feature_share: { ratio: 'feature_share', points: true },
-  dau: { active: 'uniqIf(install_id, lag = 0)', window: 1 },
-  wau: { active: 'uniqIf(install_id, lag < 7)', window: 7 },
-  mau: { active: 'uniqIf(install_id, lag < 30)', window: 30 },
+  dau: { active: true, window: 1 },
+  wau: { active: true, window: 7 },
+  mau: { active: true, window: 30 },
 } as const satisfies Record<string, ProductMetricDef>;
 export type ProductMetric = keyof typeof PRODUCT_METRICS;
 

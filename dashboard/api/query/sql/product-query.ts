@@ -31,7 +31,7 @@ export function buildProductQuery(productIds: string[], range: TimeRange, spec: 
   params.global(featureParams(features));
   const dims = spec.dimensions;
   const plain: string[] = [];
-  const active: { i: number; sql: string }[] = [];
+  const active: { i: number; window: number }[] = [];
   let window = 0;
   const metricSql = spec.metrics.map((m, i) => {
     const def = productMetric(m);
@@ -43,7 +43,7 @@ export function buildProductQuery(productIds: string[], range: TimeRange, spec: 
       if (range.realtime) throw invalid(`metrics[${i}]`, `${m} averages whole days and is not available for the realtime range`);
       const bad = dims.find((d) => isTime(d) && (d.granularity === 'hour' || d.granularity === 'minute'));
       if (bad) throw invalid(`metrics[${i}]`, `${m} averages whole days and cannot be broken down by ${bad.name}; use time:day, time:week or time:month`);
-      active.push({ i, sql: def.active });
+      active.push({ i, window: def.window! });
       window = Math.max(window, def.window!);
       return `m${i}`;
     }
@@ -78,26 +78,45 @@ const DAY_BUCKET: Record<'day' | 'week' | 'month', { label: string; start: strin
 };
 
 /**
- * Installs active per day (with a `lag` of 0..window-1 days since the activity), grouped by the dimensions and day,
- * then averaged per bucket: sum of the daily figures / days of the bucket inside the range.
+ * Installs active in a window of `w` days ending on each day of the range (dau w = 1, wau 7, mau 30), averaged over
+ * the range's days or each time bucket's: sum of the daily counts / days of the bucket inside the range.
+ *
+ * Each install's distinct active days d1 < d2 < ... (from W-1 days before the range, W the largest window) cover the
+ * days [d_i, d_i + w); those pieces, cut at the next active day, [d_i, min(d_i + w, d_(i+1))), are disjoint, so an
+ * install counts once per covered day without a distinct count. Without a time dimension the covered days are summed
+ * in closed form (each piece clipped to the range); with one, each covered day becomes a row (day, days since the
+ * install's latest activity), which every window counts with lag < w. Expanding every active day by the window and
+ * counting distinct installs per day did the same work up to W times over (BENCHMARKS.md §3, product views).
  */
-function activePart(params: Params, dims: DimRef[], filters: Filter[], metrics: { i: number; sql: string }[], window: number): string {
+function activePart(params: Params, dims: DimRef[], filters: Filter[], metrics: { i: number; window: number }[], window: number): string {
   const raw = dims.flatMap((d, k) => (isTime(d) ? [] : [`${dimensionSql(d, params)} AS r${k}`]));
   const rawKeys = dims.flatMap((d, k) => (isTime(d) ? [] : [`r${k}`]));
   const time = dims.find(isTime);
-  const bucket = time ? DAY_BUCKET[time.granularity as 'day' | 'week' | 'month'] : null;
-  const days = bucket ? `dateDiff('day', greatest(${bucket.start}, ${params.ref('first')}), least(${bucket.end(bucket.start)}, ${params.ref('last')} + 1))` : params.ref('days');
-  const byDay = dims.map((d, k) => `${isTime(d) ? bucket!.label : `r${k}`} AS d${k}`);
+  const [first, last] = [`toInt32(${params.ref('first')})`, `toInt32(${params.ref('last')})`];
   const where = compileFilters(filters, { params, home: target(params) });
-  const inner = `SELECT ${[...byDay, 'seen + lag AS day', `${days} AS bucket_days`, ...metrics.map((m) => `${m.sql} AS a${m.i}`)].join(', ')}
-    FROM (SELECT ${[...raw, 'install_id', `toDate(timestamp, ${params.ref('tz')}) AS seen`].join(', ')} FROM product_events
-      WHERE product_id IN ${params.ref('products')} AND timestamp >= ${params.ref('from')} - INTERVAL ${window - 1} DAY
-        AND timestamp < ${params.ref('to')} AND ${where}
-      GROUP BY ${[...rawKeys, 'install_id', 'seen'].join(', ')})
-    ARRAY JOIN range(${window}) AS lag
-    WHERE day BETWEEN ${params.ref('first')} AND ${params.ref('last')}
+  // Per install (and dimension values): its distinct active days as day numbers, ascending.
+  const installs = `SELECT ${[...raw, 'install_id', `arraySort(groupUniqArray(toInt32(toDate(timestamp, ${params.ref('tz')})))) AS ds`].join(', ')}
+    FROM product_events
+    WHERE product_id IN ${params.ref('products')} AND timestamp >= ${params.ref('from')} - INTERVAL ${window - 1} DAY
+      AND timestamp < ${params.ref('to')} AND ${where}
+    GROUP BY ${[...rawKeys, 'install_id'].join(', ')}`;
+  /** The end (exclusive) of piece i for window w: cut at the next active day and at the range's end. */
+  const end = (w: number) => `least(ds[i] + ${w}, if(i < length(ds), ds[i + 1], ds[i] + ${w}), ${last} + 1)`;
+  if (!time) {
+    const covered = metrics.map((m) => `sum(arraySum(arrayMap(i -> greatest(0, ${end(m.window)} - greatest(ds[i], ${first})), arrayEnumerate(ds)))) AS c${m.i}`);
+    const keys = rawKeys.map((r) => `${r} AS d${r.slice(1)}`);
+    const outer = [...keys, ...metrics.map((m) => `round(c${m.i} / greatest(${params.ref('days')}, 1), 1) AS m${m.i}`)];
+    return `SELECT ${outer.join(', ')}\n  FROM (SELECT ${[...rawKeys, ...covered].join(', ')} FROM (${installs})${rawKeys.length ? ` GROUP BY ${rawKeys.join(', ')}` : ''})`;
+  }
+  const bucket = DAY_BUCKET[time.granularity as 'day' | 'week' | 'month'];
+  const days = `dateDiff('day', greatest(${bucket.start}, ${params.ref('first')}), least(${bucket.end(bucket.start)}, ${params.ref('last')} + 1))`;
+  const byDay = dims.map((d, k) => `${isTime(d) ? bucket.label : `r${k}`} AS d${k}`);
+  // Every covered day of the range once per install, with the days since the install was last active.
+  const covered = `arrayFlatten(arrayMap(i -> arrayMap(x -> (x, x - ds[i]), range(greatest(ds[i], ${first}), greatest(ds[i], ${first}, ${end(window)}))), arrayEnumerate(ds)))`;
+  const inner = `SELECT ${[...byDay, 'day', `${days} AS bucket_days`, ...metrics.map((m) => `countIf(lag < ${m.window}) AS a${m.i}`)].join(', ')}
+    FROM (SELECT ${[...rawKeys, "addDays(toDate('1970-01-01'), c.1) AS day", 'c.2 AS lag'].join(', ')} FROM (${installs}) ARRAY JOIN ${covered} AS c)
     GROUP BY ${[...dims.map((_, k) => `d${k}`), 'day', 'bucket_days'].join(', ')}`;
   const outer = [...dims.map((_, k) => `d${k}`), ...metrics.map((m) => `round(sum(a${m.i}) / greatest(any(bucket_days), 1), 1) AS m${m.i}`)];
-  return `SELECT ${outer.join(', ')}\n  FROM (${inner})${dims.length ? `\n  GROUP BY ${dims.map((_, k) => `d${k}`).join(', ')}` : ''}`;
+  return `SELECT ${outer.join(', ')}\n  FROM (${inner})\n  GROUP BY ${dims.map((_, k) => `d${k}`).join(', ')}`;
 }
 
