@@ -126,6 +126,30 @@ describe('the dashboard in a browser', () => {
     await assertFigures(page, { visitors: '4' });
   });
 
+  it('combines filters clicked in two panels (a browser, then a device), and removes them one at a time', async () => {
+    await page.goto(`${p.url}/sites/${fx.site.siteId}?${WEEK}`);
+    await assertFigures(page, { visitors: '4' });
+    const devices = page.getByTestId('panel-devices');
+    await devices.getByRole('tab', { name: 'Browsers' }).click();
+    await devices.getByRole('button', { name: 'Filter by Chrome' }).click();
+    // Chrome: B (B1 B2) and D (D1): 3 visits, 4 pageviews; bounces B2 (1/3).
+    await assertFigures(page, { visitors: '2', visits: '3', pageviews: '4', bounce_rate: '33%' });
+    await devices.getByRole('tab', { name: 'Devices' }).click();
+    await devices.getByRole('button', { name: 'Filter by Desktop' }).click();
+    // Chrome on a desktop: D1 alone, a pageview and a Signup (no bounce); every panel under both filters.
+    await assertFigures(page, { visitors: '1', visits: '1', pageviews: '1', bounce_rate: '0%' });
+    assert.match(decodeURIComponent(page.url()), /f=is,browser,Chrome/);
+    assert.match(decodeURIComponent(page.url()), /f=is,device,desktop/);
+    const pages = page.getByTestId('panel-pages');
+    await pages.getByRole('button', { name: 'Filter by /pricing' }).waitFor();
+    assert.deepEqual(await pages.locator('button.label').allInnerTexts(), ['/pricing']);
+    await page.getByRole('button', { name: /Remove filter Browser/ }).click();
+    // Desktops: A (A1 A2 A3), C (C1), D (D1).
+    await assertFigures(page, { visitors: '3', visits: '5' });
+    await page.getByRole('button', { name: /Remove filter Device/ }).click();
+    await assertFigures(page, { visitors: '4', visits: '7' });
+  });
+
   it('shows a goal\'s conversions and breaks it down by a property it was sent with', async () => {
     await page.goto(`${p.url}/sites/${fx.site.siteId}?${WEEK}`);
     const goals = page.getByTestId('panel-goals');
