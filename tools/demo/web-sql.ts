@@ -24,6 +24,9 @@ const V = (n: number) => uniform('k', 'j', 100 + n);
 const PH = (n: number) => hash('k', 'j', 200 + n, 'i'); // per page of a visit (lambda variable i)
 const P = (n: number) => uniform('k', 'j', 200 + n, 'i');
 
+/** The least time between the starts of one visitor's visits (ms): see visitRowsSql. */
+const VISIT_GAP_MS = 6 * 3_600_000;
+
 const offsets = (lists: readonly (readonly unknown[])[]) => lists.map((_, i) => lists.slice(0, i).reduce((a, l) => a + l.length, 0));
 const layer = (inner: string, columns: string[], where?: string) =>
   `SELECT *,\n  ${columns.join(',\n  ')}\nFROM (${inner})${where ? `\nWHERE ${where}` : ''}`;
@@ -59,16 +62,25 @@ function visitorsSql(): string {
 
 /** One row per visit starting in the chunk [c0, c1), with the visitor's attributes and the visit's own. */
 function visitRowsSql(domain: string): string {
-  const timed = `SELECT k, j,
+  const drawn = `SELECT k, j,
     birth_day + off AS day0,
     toDayOfWeek(day0) AS dow,
     -- Returning visits avoid weekends too: some of those falling on one move to early next week.
     if(j > 1 AND dow >= 6 AND ${V(1)} < 0.4, day0 + (8 - dow) + ${VH(0)} % 3, day0) AS day,
     toInt32(day) AS dn,
     if(j = 1, birth_sec, (${pick(HOUR_WEIGHTS, VH(2))} - 1) * 3600 + toUInt32(${V(3)} * 3600)) AS sec,
-    toUInt64(toUnixTimestamp(toDateTime(day, {tz:String}))) * 1000 + sec * 1000 + toUInt64(${V(4)} * 1000) AS start_ms
+    toInt64(toUnixTimestamp(toDateTime(day, {tz:String}))) * 1000 + sec * 1000 + toInt64(${V(4)} * 1000) AS drawn_ms
   FROM (${visitorsSql()})
-  ARRAY JOIN offs AS off, arrayEnumerate(offs) AS j
+  ARRAY JOIN offs AS off, arrayEnumerate(offs) AS j`;
+  // A visitor's visits start VISIT_GAP apart at least (the longest visit, 30 pages of at most 10 minutes, and the 30
+  // minutes after it that would continue it): drawn times that fall closer (a visit moved off a weekend onto another's
+  // day) move later, so each stays a visit of its own as the ingest path would see it (tests/integration/
+  // demo-visit-rules.int.test.ts). With visits in drawn order n = 1, 2...: start_n = max over m <= n of (drawn_m +
+  // (n - m) * gap), a running maximum.
+  const ordered = `SELECT *, row_number() OVER (PARTITION BY k ORDER BY drawn_ms, j) AS n FROM (${drawn})`;
+  const timed = `SELECT * FROM (SELECT *, toUInt64(n * ${VISIT_GAP_MS} + max(drawn_ms - n * ${VISIT_GAP_MS})
+      OVER (PARTITION BY k ORDER BY n ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW)) AS start_ms
+    FROM (${ordered}))
   WHERE start_ms >= {from:UInt64} AND start_ms >= {c0:UInt64} AND start_ms < {c1:UInt64}`;
   const sources = classifiedSources(domain);
   const direct = sources.findIndex((s) => s.source.referrers[0] === '' && !s.source.utm) + 1;
