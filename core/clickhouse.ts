@@ -37,22 +37,28 @@ const CALLS = new Set<PropertyKey>(['query', 'command', 'exec', 'insert']);
  * stopped at its time limit would put its rows in front of the next reader's, who may be another site's. So on the
  * embedded engine statements go one at a time (the engine runs them one at a time anyway) and a failed one is
  * followed, before anything else runs, by a statement that takes the leftovers and is thrown away. Its result is
- * materialised when the call returns, so nothing of a statement is read after the next one starts.
+ * materialised when the call returns, so nothing of a statement is read after the next one starts. If the leftovers
+ * will not go (three throwaway statements still see some, or one fails), the client fails closed: every later call
+ * throws.
  */
 export function oneAtATime(client: ClickHouseClient): ClickHouseClient {
   let tail: Promise<unknown> = Promise.resolve();
+  // Set when leftovers would not go: every later statement fails rather than risk handing one reader another's rows.
+  let outOfStep: Error | null = null;
   const drain = async () => {
     for (let i = 0; i < 3; i++) {
       const rs = await client.query({ query: DRAIN, format: 'JSONEachRow' });
       if ((await rs.text()).trim() === DRAINED) return;
     }
+    outOfStep = new Error('the embedded store\'s output is out of step after a failed statement; restart Vigil');
   };
   const serial = <T>(call: () => Promise<T>): Promise<T> => {
     const run = tail.then(async () => {
+      if (outOfStep) throw outOfStep;
       try {
         return await call();
       } catch (err) {
-        await drain().catch(() => undefined);
+        await drain().catch((e: unknown) => { outOfStep = e instanceof Error ? e : new Error(String(e)); });
         throw err;
       }
     });
