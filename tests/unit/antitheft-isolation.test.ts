@@ -5,7 +5,7 @@ import { describe, it } from 'node:test';
 
 /**
  * Anti-theft data is its owner's alone, so the boundary is pinned in the source: analytics code (collector, query
- * engine, dashboard API and demo, snippet) never names the antitheft database or imports the anti-theft module, and
+ * engine, dashboard API, the demo tool, snippet) never names the antitheft database or imports the anti-theft module, and
  * only antitheft/store/owner-reads.ts reads that database.
  */
 const ROOT = join(import.meta.dirname, '..', '..');
@@ -17,9 +17,9 @@ function files(dir: string): string[] {
     return /\.(ts|js|svelte|sql|lua)$/.test(name) ? [rel] : [];
   });
 }
-const ANALYTICS = ['collector', 'dashboard/api', 'dashboard/demo', 'tracker-snippet', 'core/migrations'].flatMap(files)
+const ANALYTICS = ['collector', 'dashboard/api', 'tools/demo', 'tracker-snippet', 'core/migrations'].flatMap(files)
   .filter((f) => !f.startsWith(join('core', 'migrations', 'antitheft')));
-const ALL = ['antitheft', 'bin', 'collector', 'core', 'dashboard', 'tracker-snippet', 'worker'].flatMap(files);
+const ALL = ['antitheft', 'bin', 'collector', 'core', 'dashboard', 'tools', 'tracker-snippet', 'worker'].flatMap(files);
 
 describe('anti-theft isolation in the source', () => {
   it('analytics code never names the antitheft database or imports anything of the anti-theft module', () => {

@@ -9,12 +9,13 @@ import { eventSets, visitRollupSets, visitSets, type SetsStatement } from '../sq
 import { Params } from '../sql/params.ts';
 import { runEngine, timeRangeMeta, type EngineQuery, type EngineResult, type EngineScope } from './engine.ts';
 import { num, runCompiled } from './run.ts';
+
 /**
  * Runs several engine queries, answering those that read the same visits (same site, range and filters; at most one
  * visit dimension; visit metrics that are signed sums or distinct visitors; default order) with ONE statement:
  * GROUP BY GROUPING SETS, one set per dimension, ranked and cut per set. The visits are read once instead of once per
- * panel (1.5× faster for the overview's 15 visit panels at 10 M events); each result is what runEngine would give for that query alone (the overview
- * tests compare them). Where the visit rollup answers every query of the group (plan/rollups.ts), the statement reads it
+ * panel (1.5× faster for the overview's 15 visit panels at 10 M events); each result is what runEngine would give for
+ * that query alone (the overview tests compare them). Where the visit rollup answers every query of the group (plan/rollups.ts), the statement reads it
  * instead, one (dim, value) group per row. Everything else goes to runEngine unchanged.
  */
 const BATCHABLE = new Set(['visitors', 'visits', 'pageviews', 'events', 'views_per_visit', 'bounce_rate', 'visit_duration']);
