@@ -107,6 +107,12 @@ export interface OverviewRequest {
   limit?: number;
 }
 
+/** GET /api/v1/realtime?site_id=... (the query string). */
+export const RealtimeQuery = z.object({
+  site_id: z.string({ error: 'site_id (a domain or site id) is required' }).min(1, 'site_id (a domain or site id) is required')
+    .max(253, 'site_id is a domain or a site id'),
+});
+
 export const RETENTION_PERIODS = ['week', 'month'] as const;
 export type RetentionPeriod = (typeof RETENTION_PERIODS)[number];
 export const RetentionRequestBody = scoped({

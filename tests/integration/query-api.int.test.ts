@@ -82,6 +82,37 @@ describe('query API: POST /api/v1/query, query.csv, retention, realtime', () => 
     });
   }
 
+  // The site view, retention and realtime: their own requests, each refused whole before any query.
+  const viewRefusals: [string, string, unknown, string, RegExp][] = [
+    ['an overview for products', '/api/v1/overview', { product_id: 'Cleaner', date_range: week }, 'product_id', /unknown field "product_id"/],
+    ['an overview without a site', '/api/v1/overview', { date_range: week }, 'site_id', /for one site: give site_id/],
+    ['an overview row limit past 100', '/api/v1/overview', { site_id: 'fixture.test', date_range: week, limit: 101 }, 'limit', /1 to 100/],
+    ['an overview with an unknown field', '/api/v1/overview', { site_id: 'fixture.test', date_range: week, metrics: ['visitors'] }, 'metrics', /unknown field/],
+    ['an overview date that is not a day', '/api/v1/overview', { site_id: 'fixture.test', date_range: '7d', date: '2026-02-30' }, 'date', /not a day/],
+    ['retention for a site and a product at once', '/api/v1/retention', { site_id: 'fixture.test', product_id: 'Cleaner', date_range: week }, 'site_id', /either site_id/],
+    ['retention over realtime', '/api/v1/retention', { site_id: 'fixture.test', date_range: 'realtime' }, 'date_range', /whole days/],
+    ['retention by day', '/api/v1/retention', { product_id: 'Cleaner', date_range: week, period: 'day' }, 'period', /"week" or "month"/],
+    ['a body that is a list', '/api/v1/retention', [], 'body', /JSON object/],
+  ];
+  for (const [what, path, body, field, message] of viewRefusals) {
+    it(`refuses ${what} with a 400 naming ${field}, before any query`, async () => {
+      const res = await api.post(path, body);
+      assert.equal(res.status, 400);
+      const err = await res.json();
+      assert.deepEqual([err.field, err.code], [field, 'invalid_request'], JSON.stringify(err));
+      assert.match(err.error, message);
+      assert.deepEqual(statsStatements(api), []);
+    });
+  }
+
+  it('refuses realtime without one site_id, naming it', async () => {
+    for (const qs of ['', '?site_id=', `?site_id=${'x'.repeat(254)}`, '?site_id=a&site_id=b']) {
+      const res = await fetch(`${api.url}/api/v1/realtime${qs}`);
+      assert.equal(res.status, 400, qs);
+      assert.equal((await res.json()).field, 'site_id', qs);
+    }
+  });
+
   it('refuses a body that is not JSON', async () => {
     const res = await api.post('/api/v1/query', '{"site_id": ');
     assert.equal(res.status, 400);

@@ -36,12 +36,12 @@ export function createQueryRouter(deps: QueryRouterDeps): Router {
   const router = new Router({ prefix: '/api/v1' });
   router.use(async (ctx, next) => { await next(); ctx.set('Cache-Control', 'private, no-store'); });
 
-  const scopeOf = async (ctx: Koa.Context, s: { site?: string; products?: string[] | '*' }) =>
+  const resolveScope = async (ctx: Koa.Context, s: { site?: string; products?: string[] | '*' }) =>
     (s.site !== undefined ? resolveSite(registry, ctx, authorize, s.site) : resolveProducts(registry, ctx, authorize, s.products!));
 
   const query = async (ctx: Koa.Context) => {
     const req = parseQueryRequest(await readJson(ctx, BODY_LIMIT));
-    return { req, out: await executeQuery(ch, await scopeOf(ctx, req), req, now()) };
+    return { req, out: await executeQuery(ch, await resolveScope(ctx, req), req, now()) };
   };
 
   router.post('/query', async (ctx) => { ctx.body = (await query(ctx)).out satisfies QueryResponse; });
@@ -69,7 +69,7 @@ export function createQueryRouter(deps: QueryRouterDeps): Router {
 
   router.post('/retention', async (ctx) => {
     const req = parseRetentionRequest(await readJson(ctx, BODY_LIMIT));
-    const scope = await scopeOf(ctx, req);
+    const scope = await resolveScope(ctx, req);
     const range = await resolveRange(ch, scope, { dateRange: req.dateRange, ...(req.date ? { date: req.date } : {}) }, now());
     ctx.body = await retention(ch, scope, range, req.period, req.filters) satisfies RetentionGrid;
   });

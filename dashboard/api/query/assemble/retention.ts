@@ -1,7 +1,7 @@
 import type { ClickHouseClient } from '../../../../core/clickhouse.ts';
 import { addDays, addMonths, daysBetween, isoLocal, monday, startOfMonth, type TimeRange } from '../request/date-range.ts';
 import type { RetentionGrid, RetentionPeriod } from '../../../../core/api/stats.ts';
-import type { EngineScope } from '../run/engine.ts';
+import type { EngineScope } from '../request/scope.ts';
 import { loadFeatureMap, NO_FEATURES } from '../catalog/features.ts';
 import type { Filter } from '../catalog/filters.ts';
 import { num, runCompiled } from '../run/run.ts';

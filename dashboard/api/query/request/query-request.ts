@@ -13,7 +13,8 @@ import { resolveMetric } from '../catalog/metrics.ts';
  *     include?: { comparisons?: { mode }, time_labels?, total_rows? }, pagination?: { limit, offset } }
  * Parsing checks every name against the catalog before anything runs; the first problem is a 400 naming its field.
  */
-export interface QueryRequest {
+/** What every parsed request names: its scope as sent (resolved and authorised later) and its dates. */
+export interface ScopedRange {
   catalog: Catalog;
   /** site_id as sent: a domain or a site id. */
   site?: string;
@@ -21,6 +22,9 @@ export interface QueryRequest {
   products?: string[] | '*';
   dateRange: string | [string, string];
   date?: string;
+}
+
+export interface QueryRequest extends ScopedRange {
   metrics: string[];
   dimensions: DimRef[];
   filters: Filter[];
@@ -43,7 +47,7 @@ export function parseBody<T>(schema: z.ZodType<T>, body: unknown): T {
 }
 
 /** site_id or product_id (exactly one, as the schema checked), as the engine resolves them. */
-export function scopeOf(b: { site_id?: string; product_id?: string | string[] }): { catalog: Catalog; site?: string; products?: string[] | '*' } {
+export function scopeOf(b: { site_id?: string; product_id?: string | string[] }): Pick<ScopedRange, 'catalog' | 'site' | 'products'> {
   if (b.site_id !== undefined) return { catalog: 'web', site: b.site_id };
   if (b.product_id === '*') return { catalog: 'product', products: '*' };
   return { catalog: 'product', products: [...new Set(typeof b.product_id === 'string' ? [b.product_id] : b.product_id!)] };

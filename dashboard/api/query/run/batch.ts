@@ -7,7 +7,8 @@ import { rollupWindow, tableFor } from '../plan/rollups.ts';
 import { MAX_LIMIT } from '../request/query-request.ts';
 import { eventSets, visitRollupSets, visitSets, type SetsStatement } from '../sql/grouping-sets.ts';
 import { Params } from '../sql/params.ts';
-import { runEngine, timeRangeMeta, type EngineQuery, type EngineResult, type EngineScope } from './engine.ts';
+import type { EngineScope } from '../request/scope.ts';
+import { runEngine, timeRangeMeta, type EngineQuery, type EngineResult } from './engine.ts';
 import { num, runCompiled } from './run.ts';
 
 /**

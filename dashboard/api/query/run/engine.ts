@@ -12,7 +12,6 @@ import type { Compiled } from '../sql/params.ts';
 import { buildWebQuery } from '../sql/web-query.ts';
 import type { EngineScope } from '../request/scope.ts';
 
-export type { EngineScope };
 
 export type { ResultRow };
 
