@@ -2,6 +2,7 @@ import { createServer, type Server } from 'node:http';
 import Koa from 'koa';
 import { createAntitheftApi, type AntitheftApi } from '../antitheft/api/create.ts';
 import { createCollector, type Collector } from '../collector/create.ts';
+import { ensureAdminToken } from '../core/admin-token.ts';
 import type { Config } from '../core/config.ts';
 import { healthRoute } from '../core/health.ts';
 import { errorMiddleware } from '../core/http.ts';
@@ -9,7 +10,6 @@ import type { Logger } from '../core/log.ts';
 import { Registry } from '../core/registry.ts';
 import { openServices, type Services } from '../core/services.ts';
 import { createDashboard, type Dashboard } from '../dashboard/create.ts';
-import { ensureAdminToken } from '../core/admin-token.ts';
 import { createDemoRouter } from '../tools/demo/admin-route.ts';
 import { startWorker, type Worker } from '../worker/create.ts';
 
