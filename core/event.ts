@@ -71,6 +71,13 @@ export const SESSION_ATTRIBUTES = ['hostname', 'referrer', 'referrer_source', 'c
   'screen_size'] as const;
 export type SessionAttributes = Pick<WebEventRow, (typeof SESSION_ATTRIBUTES)[number]>;
 
+/**
+ * What the worker stamps on each event of a visit (events.visit, migration 012): the visit's attributes, then its id
+ * type and new-visitor flag, so a visit filter on event figures tests the event's own columns.
+ */
+export const VISIT_STAMP = [...SESSION_ATTRIBUTES, 'id_type', 'new_visitor'] as const;
+export type VisitStamp = SessionAttributes & { id_type: string; new_visitor: 0 | 1 };
+
 export function sessionAttributes(row: WebEventRow): SessionAttributes {
   return Object.fromEntries(SESSION_ATTRIBUTES.map((k) => [k, row[k]])) as SessionAttributes;
 }

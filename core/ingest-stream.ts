@@ -172,13 +172,25 @@ export function decodeEntry(fields: string[]): DecodedEntry | null {
   return null;
 }
 
-/** The events line: the row's JSON object with the visitor fields appended; null if `d` is not a JSON object. */
-function eventLine(d: string, visitorId: string, sessionId: string, idType: string, reason: string, newVisitor: string): string | null {
-  if (d.charCodeAt(0) !== 123 || d.charCodeAt(d.length - 1) !== 125) return null; // '{' ... '}'
-  const fields = `"visitor_id":"${visitorId}","session_id":"${sessionId}","id_type":"${idType === 'cookieless' ? 'cookieless' : 'cookie'}",` +
-    `"cookieless_reason":${JSON.stringify(reason)},"new_visitor":${newVisitor === '1' ? 1 : 0}}`;
+/**
+ * The events line: the row's JSON object with the visitor fields appended and, when the entry carries its visit, the
+ * visit's stamp (events.visit, migration 012): the snapshot's attributes JSON as it is, with the visit's id type and
+ * new-visitor flag added. Null if `d` is not a JSON object.
+ */
+function eventLine(d: string, visitorId: string, sessionId: string, idType: string, reason: string, newVisitor: string,
+  visit: { attributes: string; idType: string; newVisitor: string } | null): string | null {
+  if (!isObjectText(d)) return null;
+  const stamp = visit && isObjectText(visit.attributes)
+    ? `,"visit":${visit.attributes.length === 2 ? '{' : `${visit.attributes.slice(0, -1)},`}"id_type":"${cookieType(visit.idType)}",` +
+      `"new_visitor":${visit.newVisitor === '1' ? 1 : 0}}`
+    : '';
+  const fields = `"visitor_id":"${visitorId}","session_id":"${sessionId}","id_type":"${cookieType(idType)}",` +
+    `"cookieless_reason":${JSON.stringify(reason)},"new_visitor":${newVisitor === '1' ? 1 : 0}${stamp}}`;
   return d.length === 2 ? `{${fields}` : `${d.slice(0, -1)},${fields}`;
 }
+
+const isObjectText = (d: string) => d.charCodeAt(0) === 123 && d.charCodeAt(d.length - 1) === 125; // '{' ... '}'
+const cookieType = (t: string) => (t === 'cookieless' ? 'cookieless' : 'cookie');
 
 /**
  * A web entry as ingest-web.lua writes it: the event row (JSON from the collector), and the visit snapshot as one
@@ -192,7 +204,7 @@ function decodeCompactWeb(d: string, m: string, l: string | undefined): DecodedE
   if (!Array.isArray(v) || v.length < 18) return null;
   const visitorId = hexToUInt64(v[0]!);
   const sessionId = hexToUInt64(v[1]!);
-  const line = eventLine(d, visitorId, sessionId, v[2]!, v[3] || '', v[4]!);
+  const line = eventLine(d, visitorId, sessionId, v[2]!, v[3] || '', v[4]!, { attributes: v[13] || '{}', idType: v[14] || '', newVisitor: v[16] || '' });
   if (line === null) return null;
   const version = Number(v[5]);
   return {
@@ -219,7 +231,8 @@ function decodeCompactWeb(d: string, m: string, l: string | undefined): DecodedE
 function decodeLegacyWeb(f: Record<string, string>): DecodedEntry | null {
   const visitorId = hexToUInt64(f.v!);
   const sessionId = hexToUInt64(f.s!);
-  const line = eventLine(f.d!, visitorId, sessionId, f.t ?? '', f.r ?? '', f.n ?? '');
+  const line = eventLine(f.d!, visitorId, sessionId, f.t ?? '', f.r ?? '', f.n ?? '',
+    f.sv ? { attributes: f.sa ?? '{}', idType: f.st ?? '', newVisitor: f.sw ?? '' } : null);
   if (line === null) return null;
   return {
     kind: 'web',

@@ -15,6 +15,8 @@ export interface Site {
   timezoneSince?: number;
   /** Since when its visits record the previous visit's start (UTC ms; absent or 0: always). See migration 010. */
   visitsLinkedSince?: number;
+  /** Since when its events carry their visit's attributes (UTC ms; absent or 0: always). See migration 012. */
+  visitsStampedSince?: number;
 }
 export type Product = Omit<ApiProduct, 'role'>;
 export type { ApiKeyInfo };
@@ -36,7 +38,7 @@ export function isTimeZone(tz: string): boolean {
 export const hashApiKey = (key: string) => createHash('sha256').update(key).digest('hex');
 const newId = (prefix: string) => `${prefix}${randomBytes(6).toString('hex')}`;
 
-interface SiteRow { site_id: string; domain: string; timezone: string; honor_dnt: number; created_at: string; since: string; linked: string }
+interface SiteRow { site_id: string; domain: string; timezone: string; honor_dnt: number; created_at: string; since: string; linked: string; stamped: string }
 interface ProductRow { product_id: string; name: string; created_at: string }
 interface KeyRow { key_id: string; product_id: string; key_hash: string; prefix: string; created_at: string }
 
@@ -67,13 +69,14 @@ export class Registry {
   private async load(): Promise<void> {
     const [sites, products, keys] = await Promise.all([
       queryRows<SiteRow>(this.ch, `SELECT site_id, domain, timezone, honor_dnt, created_at, toUnixTimestamp64Milli(timezone_since) AS since,
-        toUnixTimestamp64Milli(visits_linked_since) AS linked FROM sites FINAL WHERE deleted = 0`),
+        toUnixTimestamp64Milli(visits_linked_since) AS linked, toUnixTimestamp64Milli(visits_stamped_since) AS stamped
+        FROM sites FINAL WHERE deleted = 0`),
       queryRows<ProductRow>(this.ch, 'SELECT product_id, name, created_at FROM products FINAL WHERE deleted = 0'),
       queryRows<KeyRow>(this.ch, 'SELECT key_id, product_id, key_hash, prefix, created_at FROM api_keys FINAL WHERE revoked = 0'),
     ]);
     this.sitesByDomain = new Map(sites.map((s) => [s.domain, { siteId: s.site_id, domain: s.domain, timezone: s.timezone,
       honorDnt: Number(s.honor_dnt) === 1, createdAt: s.created_at, timezoneSince: Number(s.since),
-      visitsLinkedSince: Number(s.linked) }]));
+      visitsLinkedSince: Number(s.linked), visitsStampedSince: Number(s.stamped) }]));
     this.productsById = new Map(products.map((p) => [p.product_id, { productId: p.product_id, name: p.name, createdAt: p.created_at }]));
     this.keysByHash = new Map(keys.filter((k) => this.productsById.has(k.product_id))
       .map((k) => [k.key_hash, { keyId: k.key_id, productId: k.product_id, prefix: k.prefix, createdAt: k.created_at }]));
@@ -144,9 +147,12 @@ export class Registry {
     return next;
   }
 
-  /** Records since when the site's stored visits are linked to their previous one (0: all; the demo rewrites them all). */
-  async setVisitsLinkedSince(domain: string, since: number): Promise<Site> {
-    const next = { ...(await this.requireSite(domain)), visitsLinkedSince: since };
+  /**
+   * Records since when the site's stored visits are linked to their previous one and its events stamped with their
+   * visit (0: all; the demo rewrites them all).
+   */
+  async setStoredSince(domain: string, since: Pick<Site, 'visitsLinkedSince' | 'visitsStampedSince'>): Promise<Site> {
+    const next = { ...(await this.requireSite(domain)), ...since };
     await this.writeSite(next, false);
     this.sitesByDomain.set(next.domain, next);
     return next;
@@ -169,7 +175,7 @@ export class Registry {
   private async writeSite(s: Site, deleted: boolean): Promise<void> {
     await this.ch.insert({ table: 'sites', format: 'JSONEachRow', values: [{ site_id: s.siteId, domain: s.domain, timezone: s.timezone,
       honor_dnt: s.honorDnt ? 1 : 0, created_at: s.createdAt, timezone_since: toChTime(s.timezoneSince ?? 0),
-      visits_linked_since: toChTime(s.visitsLinkedSince ?? 0), deleted: deleted ? 1 : 0, version: Date.now() }] });
+      visits_linked_since: toChTime(s.visitsLinkedSince ?? 0), visits_stamped_since: toChTime(s.visitsStampedSince ?? 0), deleted: deleted ? 1 : 0, version: Date.now() }] });
   }
 
   /** Creates a product with its first API key; the key is returned once and only its hash is kept. */

@@ -14,6 +14,7 @@ import { Registry } from '../../core/registry.ts';
 import { FeatureCatalog } from '../../dashboard/api/features/catalog.ts';
 import { createDemoRouter } from '../../tools/demo/admin-route.ts';
 import { demoArgs, progressBar } from '../../tools/demo/cli.ts';
+import { stampMismatches } from '../helpers/visit-stamps.ts';
 import { runDemo, type DemoResult } from '../../tools/demo/generate.ts';
 
 /** `vigil demo` on a real embedded ClickHouse: a small demo through the admin route, then checks of what it wrote. */
@@ -129,6 +130,10 @@ describe('demo data: a site and two products with months of synthetic traffic', 
     const [orphans] = await one(`SELECT count() FROM events WHERE site_id = {s:String}
       AND session_id NOT IN (SELECT session_id FROM sessions WHERE site_id = {s:String})`, site());
     assert.equal(orphans, 0);
+    // Every event carries its visit's attributes, as the worker stamps them.
+    const stamps = await stampMismatches(ch, result.site.siteId);
+    assert.equal(stamps.mismatched, 0, JSON.stringify(stamps.sample));
+    assert.ok(stamps.events > 1000);
     // A cookie visitor is new on its first visit only (earlier visits may predate the period).
     const [wrongNew] = await one(`SELECT countIf(new_visits > 1 OR (new_visits = 1 AND first_new != first_start)) FROM (
         SELECT visitor_id, sum(new_visitor) AS new_visits, minIf(start, new_visitor = 1) AS first_new, min(start) AS first_start

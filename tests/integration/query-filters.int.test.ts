@@ -1,16 +1,20 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { startQueryFixture, table, type QueryOutput } from '../fixtures/query-fixture.ts';
+import { executeQuery } from '../../dashboard/api/query/run/engine.ts';
+import { parseQueryRequest } from '../../dashboard/api/query/request/query-request.ts';
+import { FIXTURE_NOW, FIXTURE_SITE, startQueryFixture, table, type LoadedFixture, type QueryOutput } from '../fixtures/query-fixture.ts';
 import type { TestPlatform } from '../helpers/platform.ts';
+import { stampMismatches } from '../helpers/visit-stamps.ts';
 
 /** Filters over the fixture's week 2026-03-23..29: visits A1 A2 A3 (DE) B1 B2 (US) C1 (DE, cookieless) D1 (FR). */
 describe('query engine: filters on real embedded ClickHouse', () => {
   let p: TestPlatform;
+  let fx: LoadedFixture;
   let web: (body: Record<string, unknown>) => Promise<QueryOutput>;
   const week = ['2026-03-23', '2026-03-29'];
   const visits = (filters: unknown[], metrics = ['visitors', 'visits']) => web({ date_range: week, metrics, filters }).then(table);
 
-  before(async () => { ({ p, web } = await startQueryFixture()); });
+  before(async () => { ({ p, fx, web } = await startQueryFixture()); });
   after(() => p?.close());
 
   it('keeps the visits of a country (is), and the others (is_not)', async () => {
@@ -75,6 +79,37 @@ describe('query engine: filters on real embedded ClickHouse', () => {
     assert.deepEqual(table(out), [['DE', 1, 50], ['FR', 1, 100]]);
     const overall = await web({ date_range: week, metrics: ['conversion_rate'], filters: [['is', 'event:name', ['Signup']], ['is', 'visit:device', ['desktop']]] });
     assert.deepEqual(table(overall), [[66.67]], 'A and D of the desktop visitors A, C, D');
+  });
+
+  it("stamps every event with its visit's attributes on the way in (the worker, from the ingest script's visit)", async () => {
+    const stamps = await stampMismatches(p.services.ch, fx.site.siteId);
+    assert.equal(stamps.mismatched, 0, JSON.stringify(stamps.sample));
+    assert.ok(stamps.events >= 20, `${stamps.events} events compared`);
+  });
+
+  it("answers visit filters on event figures the same from each event's stamp as by looking its visit up", async () => {
+    // The same site as if its events predated stamping: every visit attribute of an event is looked up in sessions.
+    const lookup = (body: Record<string, unknown>) => executeQuery(p.services.ch, { kind: 'site', site: { ...fx.site, visitsStampedSince: FIXTURE_NOW * 2 } },
+      parseQueryRequest({ site_id: FIXTURE_SITE.domain, ...body }), FIXTURE_NOW);
+    const pages = { date_range: week, metrics: ['visitors', 'pageviews', 'events'], dimensions: ['event:page'] };
+    const cases: Record<string, unknown>[] = [
+      { ...pages, filters: [['is', 'visit:source', ['Google']]] },
+      { ...pages, filters: [['is_not', 'visit:country', ['DE']]] },
+      { ...pages, filters: [['contains', 'visit:browser', ['FIRE'], { case_sensitive: false }], ['is', 'visit:device', ['desktop']]] },
+      { ...pages, filters: [['is', 'visit:visitor_type', ['returning', 'cookieless']]] },
+      { ...pages, filters: [['or', [['is', 'visit:country', ['FR']], ['is', 'visit:channel', ['email']]]]] },
+      { ...pages, filters: [['not', ['is', 'visit:utm_campaign', ['spring']]], ['is', 'event:name', ['pageview', 'Signup']]] },
+      { ...pages, filters: [['is', 'visit:entry_page', ['/']], ['is', 'visit:country', ['DE']]] },
+      { date_range: week, metrics: ['pageviews', 'visitors'], dimensions: ['visit:source'], filters: [['is', 'event:page', ['/pricing']]] },
+      { date_range: week, metrics: ['events'], dimensions: ['visit:visitor_type', 'event:name'] },
+      { date_range: week, metrics: ['visitors', 'events'], dimensions: ['event:name'], filters: [['is_not', 'visit:source', ['Direct / None']]] },
+    ];
+    for (const body of cases) {
+      const [stamped, looked] = [await web(body), await lookup(body)];
+      assert.deepEqual(table(stamped), table(looked), JSON.stringify(body));
+      assert.ok(table(stamped).length > 0, `${JSON.stringify(body)} keeps some rows`);
+    }
+    assert.deepEqual(table(await web(cases[0]!)), [['/pricing', 2, 2, 3], ['/', 1, 1, 1], ['/docs', 1, 2, 2]]);
   });
 
   it('refuses a conversion rate without a goal, naming the metric', async () => {

@@ -23,7 +23,7 @@ const named = (q: { params: Record<string, unknown> }, name: string) => Object.e
 /** A placeholder of a named value, whatever its statement's prefix. */
 const placeholder = (name: string, type: string) => new RegExp(`\\{p\\d+_${name}:${type.replace(/[()]/g, '\\$&')}\\}`);
 
-function web(body: Record<string, unknown>, r = range, opts: { rollups?: boolean; zoneSince?: number; linkedSince?: number } = {}) {
+function web(body: Record<string, unknown>, r = range, opts: { rollups?: boolean; zoneSince?: number; linkedSince?: number; stampedSince?: number } = {}) {
   const q = parseQueryRequest({ site_id: 'example.com', date_range: '7d', ...body });
   return buildWebQuery('s_site', r, { ...q, dimensions: withRange(q.dimensions, r), limit: q.pagination.limit, offset: q.pagination.offset, ...opts });
 }
@@ -118,6 +118,32 @@ describe('query builder: choosing the rows that answer', () => {
   it('turns an event filter on visit metrics into a membership test of the visit', () => {
     const q = web({ metrics: ['visits'], filters: [['is', 'event:name', ['Signup']]] });
     assert.match(q.sql, /session_id IN \(SELECT session_id FROM events WHERE/);
+  });
+
+  it("reads a visit filter on event figures from each event's stamp once the site's events carry it", () => {
+    const top = { metrics: ['visitors', 'pageviews'], dimensions: ['event:page'], filters: [['is', 'visit:source', ['Google']], ['is_not', 'visit:visitor_type', ['new']]] };
+    const stamped = web(top);
+    assert.match(stamped.sql, /visit\.referrer_source/);
+    assert.match(stamped.sql, /NOT \(multiIf\(visit\.id_type != 'cookie'/);
+    assert.ok(!/session_id IN/.test(stamped.sql), 'no visit lookup');
+    assert.deepEqual(stamped.plan, ["events: the event rollup does not keep visit:source; visit attributes from each event's stamp"]);
+    // A range starting before stamping began reads events that have none: each event's visit is looked up.
+    const older = web(top, range, { stampedSince: range.from + 1 });
+    assert.match(older.sql, /session_id IN \(SELECT session_id FROM sessions WHERE/);
+    assert.ok(!/visit\./.test(older.sql));
+    assert.match(older.plan!.join('\n'), /visit:source, visit:visitor_type by visit lookup \(the range starts before/);
+    // What changes during a visit (its entry page is set by its first pageview) is not stamped.
+    const entry = web({ ...top, filters: [['is', 'visit:entry_page', ['/']], ['is', 'visit:country', ['DE']]] });
+    assert.match(entry.sql, /session_id IN \(SELECT session_id FROM .*entry_page/s);
+    assert.match(entry.sql, /visit\.country_code IN/);
+  });
+
+  it("breaks event counts down by a stamped visit dimension without joining the visits", () => {
+    const q = web({ metrics: ['pageviews'], dimensions: ['visit:source'], filters: [['is', 'event:page', ['/pricing']]] });
+    assert.ok(!/JOIN/.test(q.sql));
+    assert.match(q.sql, /if\(visit\.referrer_source = ''/);
+    assert.match(web({ metrics: ['pageviews'], dimensions: ['visit:source'], filters: [['is', 'event:page', ['/pricing']]] }, range,
+      { stampedSince: Date.now() }).sql, /INNER JOIN/);
   });
 
   it('collapses visits only when a distinct count meets a changing attribute (exit page)', () => {

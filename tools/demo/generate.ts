@@ -89,8 +89,10 @@ export async function runDemo(ch: ClickHouseClient, registry: Registry, opts: De
   onProgress: (p: DemoProgress) => void = () => {}, run: DemoRunOptions = {}): Promise<DemoResult> {
   const started = Date.now();
   const { site: found, products } = await ensureDemoEntities(ch, registry, opts.domain);
-  // Every visit is rewritten below, linked to its visitor's previous one (see sessionsInsertSql).
-  const site = found.visitsLinkedSince ? await registry.setVisitsLinkedSince(found.domain, 0) : found;
+  // Every visit is rewritten below, linked to its visitor's previous one (see sessionsInsertSql), and every event
+  // stamped with its visit (eventsInsertSql).
+  const site = found.visitsLinkedSince || found.visitsStampedSince
+    ? await registry.setStoredSince(found.domain, { visitsLinkedSince: 0, visitsStampedSince: 0 }) : found;
   const productIds = products.map((p) => p.productId);
   await exec(ch, 'DELETE FROM events WHERE site_id = {s:String}', { s: site.siteId });
   await exec(ch, 'DELETE FROM sessions WHERE site_id = {s:String}', { s: site.siteId });

@@ -49,15 +49,20 @@ export function sessionsInsertSql(source: string): string {
     SETTINGS optimize_on_insert = 0, max_insert_threads = 2`; // only +1 rows: nothing to collapse on insert (which is slow)
 }
 
+/** The visit's attributes as sessionsInsertSql stores them, in the order of events.visit (core/event.ts VISIT_STAMP). */
+const VISIT_STAMP_SQL = `tuple({domain:String}, ref.1, ref.2, ref.3, utm_source, utm_medium, utm_campaign, utm_term, utm_content, country_code,
+        geo.1, geo.2, browser, browser_version, os, os_version, device_type, screen_size, ${ID_TYPE}, new_visitor)`;
+
 /**
  * Events rows of the visits in `source`, as the collector stores them: the visit's referrer and UTM tags ride on the
  * events of its first page only (later pages are referred by the site itself, which the collector records as direct).
+ * Every event carries its visit's stamp (events.visit), as the worker writes it.
  */
 export function eventsInsertSql(source: string): string {
   const first = (col: string, other = "''") => `if(pg = 1, ${col}, ${other})`;
   return `INSERT INTO events (site_id, event_id, timestamp, name, visitor_id, session_id, id_type, cookieless_reason, new_visitor,
       hostname, pathname, referrer, referrer_source, channel, utm_source, utm_medium, utm_campaign, utm_term, utm_content, country_code,
-      region, city, browser, browser_version, os, os_version, device_type, screen_width, screen_size, engagement_ms, props)
+      region, city, browser, browser_version, os, os_version, device_type, screen_width, screen_size, engagement_ms, props, visit)
     SELECT {site:String}, generateUUIDv4(), ${ms('ts')},
       multiIf(kind = 1, 'pageview', kind = 2, 'engagement', kind = 3, if(goal = 1, 'Signup', 'Download'),
         if(link = 1, 'Outbound Link: Click', 'File Download')),
@@ -66,7 +71,8 @@ export function eventsInsertSql(source: string): string {
       ${first('utm_campaign')}, ${first('utm_term')}, ${first('utm_content')}, country_code, geo.1, geo.2, browser, browser_version, os,
       os_version, device_type, screen_width, screen_size, if(kind = 2, eng[pg], 0),
       if(kind < 3, ${NO_PROPS}, multiIf(kind = 3 AND goal = 1, map('plan', goal_plan), kind = 3, map('product', goal_product, 'os', os),
-        map('url', link_url)))
+        map('url', link_url))),
+      ${VISIT_STAMP_SQL}
     FROM ${source}
     ARRAY JOIN ev_ts AS ts, ev_kind AS kind, ev_page AS pg, arrayEnumerate(ev_ts) AS ei
     SETTINGS max_insert_threads = 2`;

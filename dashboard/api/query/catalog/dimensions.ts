@@ -1,3 +1,4 @@
+import type { VISIT_STAMP } from '../../../../core/event.ts';
 import { invalid, show } from './errors.ts';
 
 /**
@@ -30,12 +31,31 @@ export interface DimensionDef {
    * visit_rollup.dim (the view stores `sql` under it), for an event dimension its column in event_rollup.
    */
   rollup?: string;
+  /**
+   * A visit dimension as every event of the visit carries it (events.visit, migration 012): SQL over the events
+   * table, so a visit filter on event figures tests the event's own row. Only what is fixed when the visit starts.
+   */
+  stamped?: string;
 }
+
+/** Whether events carry this visit dimension in their stamp (where the stamp exists: see plan/rollups.ts). */
+export const stampable = (d: DimRef): boolean => d.def.level === 'visit' && d.def.stamped !== undefined;
+
+type StampColumn = (typeof VISIT_STAMP)[number];
+/** A fixed visit attribute's SQL over sessions' columns and over the stamp on events, from one template. */
+const fixed = (sql: (col: (c: StampColumn) => string) => string) => ({ sql: sql((c) => c), stamped: sql((c) => `visit.${c}`) });
 
 const visit = (sql: string, extra: Partial<DimensionDef> = {}): DimensionDef => ({ level: 'visit', sql, ...extra });
 const event = (sql: string, hint: string, rollup?: string): DimensionDef => ({ level: 'event', sql, hint, ...(rollup ? { rollup } : {}) });
 /** A visit dimension kept in visit_rollup under `key`. */
 const rolled = (key: string, sql: string, extra: Partial<DimensionDef> = {}): DimensionDef => visit(sql, { ...extra, rollup: key });
+/** A fixed visit attribute (see `fixed`), kept in visit_rollup under `key` when one is given. */
+const attr = (key: string | null, sql: (col: (c: StampColumn) => string) => string): DimensionDef => {
+  const { sql: own, stamped } = fixed(sql);
+  return key ? rolled(key, own, { stamped }) : visit(own, { stamped });
+};
+/** A fixed visit attribute that is one column. */
+const column = (key: string | null, c: StampColumn) => attr(key, (col) => col(c));
 
 export const WEB_DIMENSIONS = {
   'event:page': event('pathname', 'use visit:entry_page or visit:exit_page', 'pathname'),
@@ -47,24 +67,24 @@ export const WEB_DIMENSIONS = {
     noFilter: 'event:prop_key cannot be filtered; filter on event:props:<key>' },
   'visit:entry_page': rolled('entry_page', 'entry_page'),
   'visit:exit_page': rolled('exit_page', 'exit_page', { mutable: true }),
-  'visit:source': rolled('source', "if(referrer_source = '', 'Direct / None', referrer_source)"),
-  'visit:referrer': visit("if(referrer = '', 'Direct / None', referrer)"),
-  'visit:channel': rolled('channel', 'channel'),
-  'visit:utm_source': rolled('utm_source', 'utm_source'),
-  'visit:utm_medium': rolled('utm_medium', 'utm_medium'),
-  'visit:utm_campaign': rolled('utm_campaign', 'utm_campaign'),
-  'visit:utm_term': visit('utm_term'),
-  'visit:utm_content': visit('utm_content'),
-  'visit:country': rolled('country', 'country_code'),
-  'visit:region': rolled('region', 'region'),
-  'visit:city': rolled('city', 'city'),
-  'visit:browser': rolled('browser', 'browser'),
-  'visit:browser_version': visit('browser_version'),
-  'visit:os': rolled('os', 'os'),
-  'visit:os_version': visit('os_version'),
-  'visit:device': rolled('device', 'device_type'),
-  'visit:screen': rolled('screen', 'screen_size'),
-  'visit:visitor_type': rolled('visitor_type', "multiIf(id_type != 'cookie', 'cookieless', new_visitor = 1, 'new', 'returning')"),
+  'visit:source': attr('source', (c) => `if(${c('referrer_source')} = '', 'Direct / None', ${c('referrer_source')})`),
+  'visit:referrer': attr(null, (c) => `if(${c('referrer')} = '', 'Direct / None', ${c('referrer')})`),
+  'visit:channel': column('channel', 'channel'),
+  'visit:utm_source': column('utm_source', 'utm_source'),
+  'visit:utm_medium': column('utm_medium', 'utm_medium'),
+  'visit:utm_campaign': column('utm_campaign', 'utm_campaign'),
+  'visit:utm_term': column(null, 'utm_term'),
+  'visit:utm_content': column(null, 'utm_content'),
+  'visit:country': column('country', 'country_code'),
+  'visit:region': column('region', 'region'),
+  'visit:city': column('city', 'city'),
+  'visit:browser': column('browser', 'browser'),
+  'visit:browser_version': column(null, 'browser_version'),
+  'visit:os': column('os', 'os'),
+  'visit:os_version': column(null, 'os_version'),
+  'visit:device': column('device', 'device_type'),
+  'visit:screen': column('screen', 'screen_size'),
+  'visit:visitor_type': attr('visitor_type', (c) => `multiIf(${c('id_type')} != 'cookie', 'cookieless', ${c('new_visitor')} = 1, 'new', 'returning')`),
   // Visits of each cookie visitor in the range, in buckets; computed over a per-visitor roll-up (see sources.ts).
   'visitor:frequency': { level: 'visitor', sql: "multiIf(visits = 1, '1', visits = 2, '2', visits <= 5, '3-5', visits <= 10, '6-10', '11+')",
     sortSql: 'min(visits)', noFilter: 'visitor:frequency cannot be filtered' },

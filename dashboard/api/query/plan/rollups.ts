@@ -1,5 +1,5 @@
 import { addDays, dayRange, offsetMs, type Granularity, type TimeRange } from '../request/date-range.ts';
-import { isTime, type DimRef } from '../catalog/dimensions.ts';
+import { isTime, stampable, type DimRef } from '../catalog/dimensions.ts';
 import { leaves, type Filter } from '../catalog/filters.ts';
 import { webMetric, type WebSource, type WebTable } from '../catalog/metrics.ts';
 
@@ -90,7 +90,11 @@ export function rollupTimeAble(w: RollupWindow, g: Granularity): boolean {
 }
 
 /** One aggregation as the planner sees it: its raw source, dimensions, filters and the metrics it computes. */
-export interface Aggregation { source: WebSource; dims: DimRef[]; filters: Filter[]; metrics: string[] }
+export interface Aggregation {
+  source: WebSource; dims: DimRef[]; filters: Filter[]; metrics: string[];
+  /** Events: every event of the range carries its visit's attributes (it starts after the site's stamping began). */
+  stamped?: boolean;
+}
 
 /** The planner's pick for one aggregation: the table that answers it and, in words, why. */
 export interface SourcePlan { table: WebTable; why: string }
@@ -100,9 +104,21 @@ export function tableFor(a: Aggregation, w: RollupWindow | null): WebTable {
   return planSource(a, w).table;
 }
 
+/**
+ * How raw events read their visit dimensions (filters, breakdowns): from each event's stamp, or by looking the visit
+ * up (session_id IN matching visits, a join for a breakdown) for what the stamp lacks or where events are unstamped.
+ */
+function visitReads(a: Aggregation): string {
+  const visitDims = [...a.dims, ...leaves(a.filters).map((l) => l.dim)].filter((d) => d.def.level === 'visit');
+  if (!visitDims.length) return '';
+  const looked = [...new Set(visitDims.filter((d) => !(a.stamped && stampable(d))).map((d) => d.name))];
+  if (!looked.length) return "; visit attributes from each event's stamp";
+  return `; ${looked.join(', ')} by visit lookup${a.stamped ? '' : " (the range starts before the site's events carry their visit)"}`;
+}
+
 /** The one source decider: raw rows or a rollup for aggregation `a` over window `w` (null: rollups not allowed or unable). */
 export function planSource(a: Aggregation, w: RollupWindow | null): SourcePlan {
-  const raw = (why: string): SourcePlan => ({ table: a.source, why: `${a.source}: ${why}` });
+  const raw = (why: string): SourcePlan => ({ table: a.source, why: `${a.source}: ${why}${a.source === 'events' ? visitReads(a) : ''}` });
   if (a.source === 'visitors') return raw('per-visitor counts have no rollup');
   if (!w) return raw('no rollup rows cover the range (realtime, not whole hours, or rollups off)');
   const time = a.dims.find((d) => isTime(d) && !rollupTimeAble(w, d.granularity!));

@@ -8,8 +8,14 @@ import type { Params } from './params.ts';
 /** Rows a condition is evaluated on, and how to read a dimension there. */
 export interface FilterTarget {
   level: Level;
+  /** SQL of a dimension of this level, or of one it carries. */
   expr(dim: DimRef): string;
+  /** Whether the rows also carry this dimension of another level (events stamped with their visit's attributes). */
+  carries?(dim: DimRef): boolean;
 }
+
+/** Whether a dimension can be read on the target's own rows. */
+const readsAt = (target: FilterTarget, dim: DimRef) => dim.def.level === target.level || target.carries?.(dim) === true;
 
 export interface CompileContext {
   params: Params;
@@ -24,7 +30,7 @@ export function compileFilters(filters: Filter[], ctx: CompileContext): string {
   return filters.length === 0 ? '1' : compileNode({ op: 'and', children: filters }, ctx);
 }
 
-const foreign = (f: Filter, ctx: CompileContext) => leaves(f).every((l) => l.dim.def.level !== ctx.home.level);
+const foreign = (f: Filter, ctx: CompileContext) => leaves(f).every((l) => !readsAt(ctx.home, l.dim));
 
 function compileNode(f: Filter, ctx: CompileContext): string {
   if ('dim' in f) return compileLeaf(f, ctx);
@@ -41,7 +47,8 @@ function compileNode(f: Filter, ctx: CompileContext): string {
 }
 
 function compileLeaf(l: Leaf, ctx: CompileContext): string {
-  if (l.dim.def.level === ctx.home.level) return leafSql(l, ctx.home, ctx.params);
+  // A carried dimension is a test of the row itself: its one visit matches or does not, negations included.
+  if (readsAt(ctx.home, l.dim)) return leafSql(l, ctx.home, ctx.params);
   if (!ctx.member || !ctx.other || l.dim.def.level !== ctx.other.level) throw invalid('filters', `${l.dim.name} cannot filter this query`);
   const positive = { ...l, op: l.op === 'is_not' ? 'is' : l.op === 'contains_not' ? 'contains' : l.op } as Leaf;
   const test = ctx.member(leafSql(positive, ctx.other, ctx.params));

@@ -1,5 +1,5 @@
 import { SESSION_ATTRIBUTES } from '../../../../core/event.ts';
-import type { DimRef } from '../catalog/dimensions.ts';
+import { stampable, type DimRef } from '../catalog/dimensions.ts';
 import type { FilterTarget } from './filter-sql.ts';
 import type { Params } from './params.ts';
 
@@ -64,7 +64,15 @@ export function dimensionSql(d: DimRef, params: Params): string {
   return d.prop !== undefined ? `props[${params.add(d.prop, 'String')}]` : d.def.sql;
 }
 
-export const eventTarget = (params: Params): FilterTarget => ({ level: 'event', expr: (d) => dimensionSql(d, params) });
+/**
+ * Event rows. `stamped`: every event read carries its visit's attributes (the range starts after the site's events
+ * were stamped, migration 012), so a fixed visit dimension is read on the event itself, with no visit lookup.
+ */
+export function eventTarget(params: Params, stamped = false): FilterTarget {
+  return stamped
+    ? { level: 'event', expr: (d) => (stampable(d) ? d.def.stamped! : dimensionSql(d, params)), carries: stampable }
+    : { level: 'event', expr: (d) => dimensionSql(d, params) };
+}
 export const visitTarget = (params: Params): FilterTarget => ({ level: 'visit', expr: (d) => dimensionSql(d, params) });
 
 /** A visit that contains an event matching `cond`. */

@@ -24,6 +24,8 @@ export interface WebSpec extends Spec {
   zoneSince?: number;
   /** Since when the site's visits are linked to their visitor's previous one (UTC ms, 0: always; migration 010). */
   linkedSince?: number;
+  /** Since when the site's events carry their visit's attributes (UTC ms, 0: always; migration 012). */
+  stampedSince?: number;
 }
 
 /**
@@ -49,7 +51,8 @@ export function buildWebQuery(siteId: string, range: TimeRange, spec: WebSpec): 
   let primary: WebSource = freq ? 'visitors' : eventDims.length || range.realtime ? 'events' : 'sessions';
   const eventFilter = leaves(spec.filters).some((l) => l.dim.def.level === 'event');
   const ctx: Ctx = { params, collapsed, mutable, window: spec.rollups === false ? null : rollupWindow(range, spec.zoneSince),
-    linked: spec.rollups !== false && linksAnswer(range, spec.filters, spec.linkedSince ?? 0), plan: [] };
+    linked: spec.rollups !== false && linksAnswer(range, spec.filters, spec.linkedSince ?? 0),
+    stamped: range.from >= (spec.stampedSince ?? 0), plan: [] };
 
   const cols: Record<WebSource, Col[]> = { sessions: [], events: [], visitors: [] };
   const metricSql = spec.metrics.map((m, i) => {
@@ -97,6 +100,8 @@ export function buildWebQuery(siteId: string, range: TimeRange, spec: WebSpec): 
 }
 
 interface Ctx { params: Params; collapsed: boolean; mutable: boolean; window: RollupWindow | null; linked: boolean; totals?: boolean;
+  /** Every event of the range carries its visit's attributes (see WebSpec.stampedSince). */
+  stamped: boolean;
   /** Each aggregation's source and why, in the order they were planned. */
   plan: string[] }
 
@@ -126,7 +131,7 @@ function refusal(metric: string, source: WebSource, eventDim: DimRef | undefined
 function part(ctx: Ctx, source: WebSource, dims: DimRef[], filters: Filter[], cols: Col[], keys = dims.map((_, i) => i),
   extra: string[] = []): { sql: string; table: WebTable } {
   const { params, collapsed, mutable } = ctx;
-  const { table, why } = planSource({ source, dims, filters, metrics: cols.map((c) => c.metric) }, ctx.window);
+  const { table, why } = planSource({ source, dims, filters, metrics: cols.map((c) => c.metric), stamped: ctx.stamped }, ctx.window);
   ctx.plan.push(why);
   const alias = (i: number) => `d${keys[i]}`;
   const aliases = dims.map((_, i) => alias(i)).join(', ');
@@ -144,14 +149,15 @@ function part(ctx: Ctx, source: WebSource, dims: DimRef[], filters: Filter[], co
     return done(`SELECT ${[...select, ...metrics].join(', ')}\n  FROM ${rel.from}\n  WHERE ${rollupWhere(params, ctx.window!, g)} AND ${rel.where}${groupBy}${table === 'visit_rollup' ? nets('sum(visits)') : ''}`);
   }
   if (source === 'events') {
-    const visitDims = dims.map((d, i) => ({ d, i })).filter(({ d }) => d.def.level === 'visit');
+    const target = eventTarget(params, ctx.stamped);
+    // Visit dimensions of events come from each event's stamp, or else from their visit.
+    const visitDims = dims.map((d, i) => ({ d, i })).filter(({ d }) => d.def.level === 'visit' && !target.carries?.(d));
     const select = dims.map((d, i) => `${isTime(d) ? timeBucketSql(params, d.granularity!, 'timestamp')
-      : d.def.level === 'visit' ? `v${keys[i]}` : dimensionSql(d, params)} AS ${alias(i)}`);
-    // Visit dimensions of events come from their visit.
+      : visitDims.some((v) => v.i === i) ? `v${keys[i]}` : target.expr(d)} AS ${alias(i)}`);
     const rel = sessionsRelation(params, mutable, true);
     const join = visitDims.length ? `\n  INNER JOIN (SELECT DISTINCT session_id, ${visitDims.map(({ d, i }) => `${d.def.sql} AS v${keys[i]}`).join(', ')}
     FROM ${rel.from} WHERE ${rel.where}) AS sv USING (session_id)` : '';
-    const where = compileFilters(filters, { params, home: eventTarget(params), other: visitTarget(params), member: eventInVisit(params, mutable) });
+    const where = compileFilters(filters, { params, home: target, other: visitTarget(params), member: eventInVisit(params, mutable) });
     return done(`SELECT ${[...select, ...metrics].join(', ')}\n  FROM events${join}\n  WHERE ${eventsWhere(params)} AND ${where}${groupBy}`);
   }
   const rel = sessionsRelation(params, collapsed);
