@@ -76,7 +76,6 @@ export type SessionAttributes = Pick<WebEventRow, (typeof SESSION_ATTRIBUTES)[nu
  * type and new-visitor flag, so a visit filter on event figures tests the event's own columns.
  */
 export const VISIT_STAMP = [...SESSION_ATTRIBUTES, 'id_type', 'new_visitor'] as const;
-export type VisitStamp = SessionAttributes & { id_type: string; new_visitor: 0 | 1 };
 
 export function sessionAttributes(row: WebEventRow): SessionAttributes {
   return Object.fromEntries(SESSION_ATTRIBUTES.map((k) => [k, row[k]])) as SessionAttributes;

@@ -4,7 +4,7 @@
 -- a filtered overview's event panels 9x slower (BENCHMARKS.md §3). One named tuple, stored as one column file per
 -- element: the worker appends the snapshot's attributes JSON to the event line as it is, with no parsing (JSONEachRow
 -- reads an object into a named tuple). The element names are core/event.ts's SESSION_ATTRIBUTES, then the visit's
--- id type and new-visitor flag; sql/sources.ts reads them.
+-- id type and new-visitor flag; the dimension catalog (dashboard/api/query/catalog/dimensions.ts) reads them.
 --
 -- Events stored before this migration carry no stamp (empty elements), so sites that already have events record when
 -- stamping began (sites.visits_stamped_since): a range starting before it tests membership the old way.

@@ -1,8 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { executeQuery } from '../../dashboard/api/query/run/engine.ts';
-import { parseQueryRequest } from '../../dashboard/api/query/request/query-request.ts';
-import { FIXTURE_NOW, FIXTURE_SITE, startQueryFixture, table, type LoadedFixture, type QueryOutput } from '../fixtures/query-fixture.ts';
+import { FIXTURE_NOW, startQueryFixture, table, type LoadedFixture, type QueryOutput } from '../fixtures/query-fixture.ts';
 import type { TestPlatform } from '../helpers/platform.ts';
 import { stampMismatches } from '../helpers/visit-stamps.ts';
 
@@ -11,10 +9,11 @@ describe('query engine: filters on real embedded ClickHouse', () => {
   let p: TestPlatform;
   let fx: LoadedFixture;
   let web: (body: Record<string, unknown>) => Promise<QueryOutput>;
+  let webAs: Awaited<ReturnType<typeof startQueryFixture>>['webAs'];
   const week = ['2026-03-23', '2026-03-29'];
   const visits = (filters: unknown[], metrics = ['visitors', 'visits']) => web({ date_range: week, metrics, filters }).then(table);
 
-  before(async () => { ({ p, fx, web } = await startQueryFixture()); });
+  before(async () => { ({ p, fx, web, webAs } = await startQueryFixture()); });
   after(() => p?.close());
 
   it('keeps the visits of a country (is), and the others (is_not)', async () => {
@@ -89,8 +88,7 @@ describe('query engine: filters on real embedded ClickHouse', () => {
 
   it("answers visit filters on event figures the same from each event's stamp as by looking its visit up", async () => {
     // The same site as if its events predated stamping: every visit attribute of an event is looked up in sessions.
-    const lookup = (body: Record<string, unknown>) => executeQuery(p.services.ch, { kind: 'site', site: { ...fx.site, visitsStampedSince: FIXTURE_NOW * 2 } },
-      parseQueryRequest({ site_id: FIXTURE_SITE.domain, ...body }), FIXTURE_NOW);
+    const lookup = (body: Record<string, unknown>) => webAs({ ...fx.site, visitsStampedSince: FIXTURE_NOW * 2 }, body);
     const pages = { date_range: week, metrics: ['visitors', 'pageviews', 'events'], dimensions: ['event:page'] };
     const cases: Record<string, unknown>[] = [
       { ...pages, filters: [['is', 'visit:source', ['Google']]] },

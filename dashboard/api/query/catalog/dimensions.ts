@@ -42,16 +42,17 @@ export interface DimensionDef {
 export const stampable = (d: DimRef): boolean => d.def.level === 'visit' && d.def.stamped !== undefined;
 
 type StampColumn = (typeof VISIT_STAMP)[number];
-/** A fixed visit attribute's SQL over sessions' columns and over the stamp on events, from one template. */
-const fixed = (sql: (col: (c: StampColumn) => string) => string) => ({ sql: sql((c) => c), stamped: sql((c) => `visit.${c}`) });
 
 const visit = (sql: string, extra: Partial<DimensionDef> = {}): DimensionDef => ({ level: 'visit', sql, ...extra });
 const event = (sql: string, hint: string, rollup?: string): DimensionDef => ({ level: 'event', sql, hint, ...(rollup ? { rollup } : {}) });
 /** A visit dimension kept in visit_rollup under `key`. */
 const rolled = (key: string, sql: string, extra: Partial<DimensionDef> = {}): DimensionDef => visit(sql, { ...extra, rollup: key });
-/** A fixed visit attribute (see `fixed`), kept in visit_rollup under `key` when one is given. */
+/**
+ * A fixed visit attribute, kept in visit_rollup under `key` when one is given: its SQL over sessions' columns and over
+ * the stamp on events, from one template.
+ */
 const attr = (key: string | null, sql: (col: (c: StampColumn) => string) => string): DimensionDef => {
-  const { sql: own, stamped } = fixed(sql);
+  const [own, stamped] = [sql((c) => c), sql((c) => `visit.${c}`)];
   return key ? rolled(key, own, { stamped }) : visit(own, { stamped });
 };
 /** A fixed visit attribute that is one column. */
