@@ -31,6 +31,8 @@ const Env = z.object({
   FLUSH_INTERVAL_MS: int(10, 60_000).default(1000),
   FLUSH_MAX_ROWS: int(1, 1_000_000).default(10_000),
   WORKER_LEASE_MS: int(1000, 600_000).default(10_000),
+  FILTER_ROLLUP_EVERY_MS: int(0, 86_400_000).default(30_000),
+  FILTER_ROLLUP_BUDGET_MS: int(100, 600_000).default(5_000),
   ANTITHEFT_REPORT_INTERVAL_S: int(5, 86_400).default(3600),
   ANTITHEFT_STOLEN_INTERVAL_S: int(5, 86_400).default(300),
   ANTITHEFT_CHECKIN_INTERVAL_S: int(5, 86_400).default(300),
@@ -55,6 +57,8 @@ export interface Config {
   maxBacklog: number;
   rateLimitPerMinute: number;
   flush: { intervalMs: number; maxRows: number; leaseMs: number };
+  /** The worker's filter rollup passes (worker/roll-visit-filters.ts): how often (0: never) and how long each may take. */
+  filterRollup: { everyMs: number; budgetMs: number };
   antitheft: {
     reportIntervalS: number;
     stolenIntervalS: number;
@@ -97,6 +101,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     maxBacklog: e.MAX_BACKLOG,
     rateLimitPerMinute: e.RATE_LIMIT_PER_MINUTE,
     flush: { intervalMs: e.FLUSH_INTERVAL_MS, maxRows: e.FLUSH_MAX_ROWS, leaseMs: e.WORKER_LEASE_MS },
+    filterRollup: { everyMs: e.FILTER_ROLLUP_EVERY_MS, budgetMs: e.FILTER_ROLLUP_BUDGET_MS },
     antitheft: {
       reportIntervalS: e.ANTITHEFT_REPORT_INTERVAL_S,
       stolenIntervalS: e.ANTITHEFT_STOLEN_INTERVAL_S,

@@ -2,6 +2,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import type { ApiKeyInfo, Product as ApiProduct } from './api/manage.ts';
 import { queryRows, type ClickHouseClient } from './clickhouse.ts';
 import { toChTime } from './event.ts';
+import { readRolledDays, type RolledDays } from './filter-rollup-state.ts';
 import { writeSiteZone, zoneChangeAt } from './site-zones.ts';
 
 /**
@@ -17,6 +18,8 @@ export interface Site {
   visitsLinkedSince?: number;
   /** Since when its events carry their visit's attributes (UTC ms; absent or 0: always). See migration 012. */
   visitsStampedSince?: number;
+  /** The local days rolled up for filtered views (core/filter-rollup-state.ts); absent: none. */
+  filtersRolled?: RolledDays;
 }
 export type Product = Omit<ApiProduct, 'role'>;
 export type { ApiKeyInfo };
@@ -67,16 +70,17 @@ export class Registry {
   }
 
   private async load(): Promise<void> {
-    const [sites, products, keys] = await Promise.all([
+    const [sites, products, keys, rolled] = await Promise.all([
       queryRows<SiteRow>(this.ch, `SELECT site_id, domain, timezone, honor_dnt, created_at, toUnixTimestamp64Milli(timezone_since) AS since,
         toUnixTimestamp64Milli(visits_linked_since) AS linked, toUnixTimestamp64Milli(visits_stamped_since) AS stamped
         FROM sites FINAL WHERE deleted = 0`),
       queryRows<ProductRow>(this.ch, 'SELECT product_id, name, created_at FROM products FINAL WHERE deleted = 0'),
       queryRows<KeyRow>(this.ch, 'SELECT key_id, product_id, key_hash, prefix, created_at FROM api_keys FINAL WHERE revoked = 0'),
+      readRolledDays(this.ch),
     ]);
     this.sitesByDomain = new Map(sites.map((s) => [s.domain, { siteId: s.site_id, domain: s.domain, timezone: s.timezone,
       honorDnt: Number(s.honor_dnt) === 1, createdAt: s.created_at, timezoneSince: Number(s.since),
-      visitsLinkedSince: Number(s.linked), visitsStampedSince: Number(s.stamped) }]));
+      visitsLinkedSince: Number(s.linked), visitsStampedSince: Number(s.stamped), ...(rolled.has(s.site_id) ? { filtersRolled: rolled.get(s.site_id)! } : {}) }]));
     this.productsById = new Map(products.map((p) => [p.product_id, { productId: p.product_id, name: p.name, createdAt: p.created_at }]));
     this.keysByHash = new Map(keys.filter((k) => this.productsById.has(k.product_id))
       .map((k) => [k.key_hash, { keyId: k.key_id, productId: k.product_id, prefix: k.prefix, createdAt: k.created_at }]));

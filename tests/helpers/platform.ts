@@ -27,7 +27,7 @@ export interface TestPlatform extends Platform {
 export async function startTestPlatform(env: Record<string, string> = {}, roles: Role[] = ['collector', 'dashboard', 'worker']): Promise<TestPlatform> {
   const dataDir = mkdtempSync(join(tmpdir(), 'vigil-test-'));
   const redisServer = await startPrivateRedis(dataDir);
-  const cfg = { ...loadConfig({ DATA_DIR: dataDir, REDIS_URL: redisServer.url, LOG_LEVEL: 'warn', FLUSH_INTERVAL_MS: '100', ...env }), port: 0, host: '127.0.0.1' };
+  const cfg = { ...loadConfig({ DATA_DIR: dataDir, REDIS_URL: redisServer.url, LOG_LEVEL: 'warn', FLUSH_INTERVAL_MS: '100', FILTER_ROLLUP_EVERY_MS: '0', ...env }), port: 0, host: '127.0.0.1' };
   const logs: string[] = [];
   const sink = { write: (line: string) => { logs.push(line); if (process.env.VIGIL_TEST_LOGS) process.stderr.write(line); } };
   const platform = await startPlatform(cfg, roles, createLogger(cfg.logLevel, 'vigil-test', sink));

@@ -10,6 +10,7 @@ import { parseFilters } from '../../dashboard/api/query/catalog/filters.ts';
 import { Registry } from '../../core/registry.ts';
 import { FIXTURE_NOW, startQueryFixture, type LoadedFixture } from '../fixtures/query-fixture.ts';
 import type { TestPlatform } from '../helpers/platform.ts';
+import { recordingClient } from '../helpers/recording-client.ts';
 
 /** A visit's session row as the worker writes it: `pageviews` pages, one minute apart, from `at`. */
 function visitRow(site: string, n: number, at: number, pageviews = 1): SessionRow {
@@ -38,13 +39,7 @@ describe('rollups: the site overview from pre-aggregated rows', () => {
   before(async () => {
     ({ p, fx } = await startQueryFixture());
     const real = p.services.ch;
-    ch = new Proxy(real, {
-      get(target, prop, receiver) {
-        if (prop === 'query') return (params: { query: string }) => { statements.push(params.query); return target.query(params as never); };
-        const v = Reflect.get(target, prop, receiver);
-        return typeof v === 'function' ? v.bind(target) : v;
-      },
-    });
+    ch = recordingClient(real, statements);
   });
   after(async () => { await p?.close(); });
 

@@ -9,7 +9,7 @@ import { mergeable } from '../../dashboard/api/query/run/together.ts';
 import { buildWebQuery } from '../../dashboard/api/query/sql/web-query.ts';
 import { WEB_DIMENSIONS, type DimensionDef } from '../../dashboard/api/query/catalog/dimensions.ts';
 import { ROLLUP_VISITORS } from '../../dashboard/api/query/catalog/metrics.ts';
-import { rollupWindow } from '../../dashboard/api/query/plan/rollups.ts';
+import { FILTER_KEYS, rollupWindow } from '../../dashboard/api/query/plan/rollups.ts';
 import { readFileSync } from 'node:fs';
 import type { TupleParam } from '@clickhouse/client';
 
@@ -23,7 +23,8 @@ const named = (q: { params: Record<string, unknown> }, name: string) => Object.e
 /** A placeholder of a named value, whatever its statement's prefix. */
 const placeholder = (name: string, type: string) => new RegExp(`\\{p\\d+_${name}:${type.replace(/[()]/g, '\\$&')}\\}`);
 
-function web(body: Record<string, unknown>, r = range, opts: { rollups?: boolean; zoneSince?: number; linkedSince?: number; stampedSince?: number } = {}) {
+function web(body: Record<string, unknown>, r = range, opts: { rollups?: boolean; zoneSince?: number; linkedSince?: number; stampedSince?: number;
+  filtersRolled?: { from: string; until: string } } = {}) {
   const q = parseQueryRequest({ site_id: 'example.com', date_range: '7d', ...body });
   return buildWebQuery('s_site', r, { ...q, dimensions: withRange(q.dimensions, r), limit: q.pagination.limit, offset: q.pagination.offset, ...opts });
 }
@@ -95,7 +96,7 @@ describe('query builder: choosing the rows that answer', () => {
   it('says, for each aggregation, which rows answer it and why', () => {
     assert.match(web({ metrics: ['visitors'], dimensions: ['visit:source'] }).plan!.join('\n'), /^visit_rollup: visit:source over \d+ bucket range/);
     assert.deepEqual(web({ metrics: ['visitors'], dimensions: ['visit:source'], filters: [['is', 'visit:country', ['DE']]] }).plan,
-      ['sessions: the visit rollup keeps no filter dimension']);
+      ['sessions: no days of the site are in the filter rollup yet'], 'the visit rollup keeps no filter; the filter rollup would, once days are rolled');
     assert.deepEqual(web({ metrics: ['visitors'], dimensions: ['event:props:plan'] }).plan, ['events: the event rollup does not keep event:props:plan (a custom property)']);
     assert.deepEqual(rawWeb({ metrics: ['visitors'] }).plan, ['sessions: no rollup rows cover the range (realtime, not whole hours, or rollups off)']);
   });
@@ -287,5 +288,42 @@ describe('query builder: refusals name the field and suggest what works', () => 
   it('refuses a filter on time or frequency', () => {
     assert.throws(() => web({ metrics: ['visitors'], filters: [['is', 'time:day', ['2026-03-23']]] }), (e: { field: string }) => e.field === 'filters[0][1]');
     assert.throws(() => web({ metrics: ['visitors'], filters: [['is', 'visitor:frequency', ['1']]] }), (e: { field: string }) => e.field === 'filters[0][1]');
+  });
+});
+
+describe('query builder: filtered visit figures from the filter rollup (migration 013)', () => {
+  const country = { metrics: ['visitors', 'visits', 'bounce_rate'], dimensions: ['visit:source'], filters: [['is', 'visit:country', ['DE']]] };
+  const days = { from: range.first, until: addDays(range.last, 1) };
+
+  it('reads the filter rollup for a range within the rolled days, and says so', () => {
+    const q = web(country, range, { filtersRolled: days });
+    assert.equal(q.name, 'web:visit_filter_rollup');
+    assert.match(q.plan!.join('\n'), /^visit_filter_rollup: visit:source under visit:country over \d+ bucket range/);
+    assert.match(q.sql, /fdim = \{p\d+_\w+:String\}/);
+    assert.doesNotMatch(q.sql, /UNION ALL/);
+  });
+
+  it('reads the days after the rolled ones from raw visits, in the same statement', () => {
+    const q = web(country, range, { filtersRolled: { from: range.first, until: addDays(range.first, 3) } });
+    assert.match(q.plan!.join('\n'), new RegExp(`, the days from ${addDays(range.first, 3)} from raw visits`));
+    assert.match(q.sql, /FROM visit_filter_rollup[\s\S]*UNION ALL[\s\S]*FROM sessions/);
+  });
+
+  it('reads raw visits where the rollup cannot answer, with the reason', () => {
+    const reason = (body: Record<string, unknown>, filtersRolled = days) => web(body, range, { filtersRolled }).plan!.join('\n');
+    assert.match(reason(country, { from: addDays(range.first, 1), until: days.until }), /^sessions: the filter rollup holds the days from/);
+    assert.match(reason({ ...country, filters: [['is', 'visit:country', ['DE']], ['is', 'visit:device', ['mobile']]] }), /^sessions: the filter rollup keeps one filter on/);
+    assert.match(reason({ ...country, filters: [['is', 'visit:browser', ['Firefox']]] }), /^sessions: the filter rollup keeps one filter on/);
+    assert.match(reason({ ...country, dimensions: ['time:hour'] }), /^sessions: the filter rollup holds local days/);
+    assert.match(web(country).plan!.join('\n'), /^sessions: no days of the site are in the filter rollup yet/);
+  });
+
+  it('keeps in the view the roller reads the catalog expressions, for the filter and for every panel dimension', () => {
+    const migration = readFileSync(new URL('../../core/migrations/013_visit_filter_rollup.sql', import.meta.url), 'utf8').replace(/\s+/g, ' ');
+    const kept = Object.values(WEB_DIMENSIONS).filter((d: DimensionDef) => d.level === 'visit' && d.rollup) as DimensionDef[];
+    for (const d of kept) assert.ok(migration.includes(`('${d.rollup}', ${d.sql})`), d.rollup);
+    const filters = /ARRAY JOIN \[(.*?)\] AS kf/.exec(migration)![1]!;
+    assert.deepEqual([...filters.matchAll(/\('(\w+)', /g)].map((m) => m[1]), FILTER_KEYS);
+    for (const k of FILTER_KEYS) assert.ok(filters.includes(`('${k}', ${kept.find((d) => d.rollup === k)!.sql})`), k);
   });
 });

@@ -1,5 +1,6 @@
 import { randomInt } from 'node:crypto';
 import { exec, queryRows, type ClickHouseClient } from '../../core/clickhouse.ts';
+import { forgetFilterRollup } from '../../core/filter-rollup-state.ts';
 import { VISIT_LINK_WINDOW_MS } from '../../core/ingest-stream.ts';
 import { normaliseDomain, RegistryError, type Product, type Registry, type Site } from '../../core/registry.ts';
 import { FeatureCatalog } from '../../dashboard/api/features/catalog.ts';
@@ -100,6 +101,7 @@ export async function runDemo(ch: ClickHouseClient, registry: Registry, opts: De
   await exec(ch, 'DELETE FROM visit_rollup WHERE site_id = {s:String}', { s: site.siteId });
   await exec(ch, 'DELETE FROM visit_totals WHERE site_id = {s:String}', { s: site.siteId });
   await exec(ch, 'DELETE FROM event_rollup WHERE site_id = {s:String}', { s: site.siteId });
+  await forgetFilterRollup(ch, site.siteId);
   await exec(ch, 'DELETE FROM product_events WHERE product_id IN {p:Array(String)}', { p: productIds });
 
   const now = run.now ?? Date.now();
@@ -162,6 +164,7 @@ export async function runDemo(ch: ClickHouseClient, registry: Registry, opts: De
     }
   }
 
+  await forgetFilterRollup(ch, site.siteId);
   const [counts] = await queryRows<{ events: string; visits: string }>(ch,
     `SELECT (SELECT count() FROM events WHERE site_id = {s:String}) AS events,
       (SELECT sum(sign) FROM sessions WHERE site_id = {s:String}) AS visits`, { s: site.siteId });

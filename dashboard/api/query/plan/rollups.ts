@@ -1,4 +1,6 @@
 import { addDays, dayRange, offsetMs, type Granularity, type TimeRange } from '../request/date-range.ts';
+import { dayMs, startOfDay } from '../../../../core/local-time.ts';
+import type { RolledDays } from '../../../../core/filter-rollup-state.ts';
 import { isTime, stampable, type DimRef } from '../catalog/dimensions.ts';
 import { leaves, type Filter } from '../catalog/filters.ts';
 import { webMetric, type WebSource, type WebTable } from '../catalog/metrics.ts';
@@ -22,6 +24,9 @@ import { webMetric, type WebSource, type WebTable } from '../catalog/metrics.ts'
  *   visitor counts need the visit's fixed attributes, so a dimension that changes during a visit (exit page) takes
  *   signed sums only, as the raw plan does; new/returning visitors read the visitor_type rows.
  * - event_rollup: event:page and event:name (plus time), filtered on those alone, metrics with an event_rollup form.
+ * - visit_filter_rollup (migration 013): what visit_rollup answers, under filters on one of FILTER_KEYS, over local
+ *   days or coarser buckets (no hours), for ranges starting on a rolled day (Site.filtersRolled): the rolled days from
+ *   the rollup, the days after them from raw visits in the rollup's shape (sql/rollup-rows.ts), merged.
  */
 export interface RollupWindow {
   /** Buckets covering the range, per span [from, to) of bucket starts (hours in UTC ms; local spans as UTC ms of the local date). */
@@ -89,15 +94,28 @@ export function rollupTimeAble(w: RollupWindow, g: Granularity): boolean {
   return g === 'minute' ? false : g === 'hour' ? w.hours : w.days !== null || w.hours;
 }
 
+/** The visit dimensions (their visit_rollup keys) visit_filter_rollup keeps as a filter (core/migrations/013_visit_filter_rollup.sql). */
+export const FILTER_KEYS = ['source', 'channel', 'country', 'device'];
+
+/** A site's rolled days as UTC ms of local dates (as RollupWindow.days), and the instant the first unrolled one starts. */
+export interface Rolled { from: number; until: number; untilAt: number }
+export const rolledIn = (r: RolledDays | undefined, tz: string): Rolled | undefined =>
+  r && r.until > r.from ? { from: dayMs(r.from), until: dayMs(r.until), untilAt: startOfDay(r.until, tz) } : undefined;
+
+/** Where visit_filter_rollup answers: the filter's key, the rolled part of the window, and where raw visits take over. */
+export interface FilterRows { key: string; window: RollupWindow; tailFrom: number | null }
+
 /** One aggregation as the planner sees it: its raw source, dimensions, filters and the metrics it computes. */
 export interface Aggregation {
   source: WebSource; dims: DimRef[]; filters: Filter[]; metrics: string[];
   /** Events: every event of the range carries its visit's attributes (it starts after the site's stamping began). */
   stamped?: boolean;
+  /** The site's days rolled up for filtered views. */
+  rolled?: Rolled;
 }
 
-/** The planner's pick for one aggregation: the table that answers it and, in words, why. */
-export interface SourcePlan { table: WebTable; why: string }
+/** The planner's pick for one aggregation: the table that answers it and, in words, why (and for visit_filter_rollup, which rows). */
+export interface SourcePlan { table: WebTable; why: string; rows?: FilterRows }
 
 /** The table that answers `a`: its rollup when allowed and able (see above), else the raw source. */
 export function tableFor(a: Aggregation, w: RollupWindow | null): WebTable {
@@ -126,7 +144,6 @@ export function planSource(a: Aggregation, w: RollupWindow | null): SourcePlan {
   const keyed = a.dims.filter((d) => !isTime(d));
   if (a.source === 'sessions') {
     const dim = keyed[0];
-    if (a.filters.length) return raw('the visit rollup keeps no filter dimension');
     if (keyed.length > 1) return raw('the visit rollup keeps one dimension per row');
     if (dim && (dim.def.level !== 'visit' || !dim.def.rollup)) return raw(`the visit rollup does not keep ${dim.name}`);
     const bad = a.metrics.find((m) => {
@@ -134,6 +151,7 @@ export function planSource(a: Aggregation, w: RollupWindow | null): SourcePlan {
       return !def.visit_rollup || (def.byVisitorType && dim && dim.name !== 'visit:visitor_type') || (dim?.def.mutable && !def.additive);
     });
     if (bad) return raw(`${bad} has no visit-rollup form${dim ? ` by ${dim.name}` : ''}`);
+    if (a.filters.length) return filterRollup(a, w, dim?.name ?? 'totals', raw);
     return { table: 'visit_rollup', why: `visit_rollup: ${dim ? dim.name : 'totals'} over ${w.cover.length} bucket range(s)` };
   }
   const kept = (d: DimRef) => d.def.level === 'event' && d.def.rollup !== undefined && d.prop === undefined;
@@ -143,3 +161,25 @@ export function planSource(a: Aggregation, w: RollupWindow | null): SourcePlan {
   if (bad) return raw(`${bad} has no event-rollup form`);
   return { table: 'event_rollup', why: `event_rollup: ${keyed.map((d) => d.name).join(', ') || 'totals'} over ${w.cover.length} bucket range(s)` };
 }
+
+/**
+ * visit_filter_rollup for a filtered visit aggregation that visit_rollup would answer unfiltered: every filter is on
+ * one kept filter dimension (any operator: each visit has one value of it), the range is whole local days starting
+ * on a rolled day, and no time bucket is finer than a day.
+ */
+function filterRollup(a: Aggregation, w: RollupWindow, what: string, raw: (why: string) => SourcePlan): SourcePlan {
+  const on = leaves(a.filters).map((l) => l.dim);
+  const key = new Set(on.map((d) => d.name)).size === 1 && on[0]!.def.level === 'visit' ? on[0]!.def.rollup : undefined;
+  if (!key || !FILTER_KEYS.includes(key)) return raw(`the filter rollup keeps one filter on ${FILTER_KEYS.map((k) => `visit:${k}`).join(', ')} only`);
+  if (!w.days || a.dims.some((d) => isTime(d) && d.granularity === 'hour')) return raw('the filter rollup holds local days, and the range or its buckets are not whole ones');
+  const r = a.rolled;
+  if (!r || w.days.from < r.from || w.days.from >= r.until) {
+    return raw(r ? `the filter rollup holds the days from ${iso(r.from)} to ${iso(r.until)} (not including), not this range's start` : 'no days of the site are in the filter rollup yet');
+  }
+  const to = Math.min(w.days.to, r.until);
+  const window: RollupWindow = { cover: cover(w.days.from, to), days: { from: w.days.from, to }, hours: false };
+  const tailFrom = w.days.to > r.until ? r.untilAt : null;
+  return { table: 'visit_filter_rollup', rows: { key, window, tailFrom },
+    why: `visit_filter_rollup: ${what} under visit:${key} over ${window.cover.length} bucket range(s)${tailFrom !== null ? `, the days from ${iso(r.until)} from raw visits` : ''}` };
+}
+const iso = (t: number) => new Date(t).toISOString().slice(0, 10);

@@ -3,9 +3,9 @@ import type { Site } from '../../../../core/registry.ts';
 import { toChTime } from '../../../../core/event.ts';
 import { leaves } from '../catalog/filters.ts';
 import { webMetric } from '../catalog/metrics.ts';
-import { rollupWindow, tableFor } from '../plan/rollups.ts';
+import { planSource, rolledIn, rollupWindow, tableFor } from '../plan/rollups.ts';
 import { MAX_LIMIT } from '../request/query-request.ts';
-import { eventSets, visitRollupSets, visitSets, type SetsStatement } from '../sql/grouping-sets.ts';
+import { eventSets, visitFilterRollupSets, visitRollupSets, visitSets, type SetsStatement } from '../sql/grouping-sets.ts';
 import { Params } from '../sql/params.ts';
 import type { EngineScope } from '../request/scope.ts';
 import { runEngine, timeRangeMeta, type EngineQuery, type EngineResult } from './engine.ts';
@@ -132,11 +132,13 @@ function runVisitSets(ch: ClickHouseClient, site: Site, queries: EngineQuery[]):
   const { range, filters } = queries[0]!;
   const params = paramsFor(site, queries[0]!);
   const window = queries.every((q) => q.rollups !== false) ? rollupWindow(range, site.timezoneSince) : null;
-  const rolled = queries.every((q) => q.dimensions.length === 1
-    && tableFor({ source: 'sessions', dims: q.dimensions, filters, metrics: q.metrics }, window) === 'visit_rollup');
-  return rolled
-    ? runSets(ch, 'web:visit_rollup:sets', params, visitRollupSets(params, window!, queries.map(setQuery)), queries)
-    : runSets(ch, 'web:sessions:sets', params, visitSets(params, queries.map(setQuery), filters), queries);
+  const rolled = rolledIn(site.filtersRolled, range.tz);
+  const plans = queries.map((q) => planSource({ source: 'sessions', dims: q.dimensions, filters, metrics: q.metrics, ...(rolled ? { rolled } : {}) }, window));
+  const all = (t: string) => queries.every((q) => q.dimensions.length === 1) && plans.every((p) => p.table === t);
+  if (all('visit_rollup')) return runSets(ch, 'web:visit_rollup:sets', params, visitRollupSets(params, window!, queries.map(setQuery)), queries);
+  // One filter rollup read for all (the plan's rows depend only on the range and filters, which the group shares).
+  if (all('visit_filter_rollup')) return runSets(ch, 'web:visit_filter_rollup:sets', params, visitFilterRollupSets(params, plans[0]!.rows!, filters, queries.map(setQuery)), queries);
+  return runSets(ch, 'web:sessions:sets', params, visitSets(params, queries.map(setQuery), filters), queries);
 }
 
 function runEventSets(ch: ClickHouseClient, site: Site, queries: EngineQuery[]): Promise<EngineResult[]> {

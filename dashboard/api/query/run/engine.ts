@@ -67,7 +67,8 @@ export async function runEngine(ch: ClickHouseClient, scope: EngineScope, q: Eng
     limit: q.limit ?? MAX_LIMIT, offset: q.offset ?? 0, totalRows: q.totalRows ?? false, ...(q.rollups === false ? { rollups: false } : {}),
     zoneSince: scope.kind === 'site' ? scope.site.timezoneSince ?? 0 : 0,
     linkedSince: scope.kind === 'site' ? scope.site.visitsLinkedSince ?? 0 : 0,
-    stampedSince: scope.kind === 'site' ? scope.site.visitsStampedSince ?? 0 : 0, totals: q.totals === true };
+    stampedSince: scope.kind === 'site' ? scope.site.visitsStampedSince ?? 0 : 0, totals: q.totals === true,
+    ...(scope.kind === 'site' && scope.site.filtersRolled ? { filtersRolled: scope.site.filtersRolled } : {}) };
   // The feature catalogs of the (already authorised) products in scope: the `feature` dimension reads through them.
   const features = scope.kind === 'product' ? await loadFeatureMap(ch, scope.products.map((p) => p.productId)) : undefined;
   const build = (s: EngineScope, range: TimeRange, sp: Parameters<typeof buildWebQuery>[2]) => buildFor(s, range, sp, features);

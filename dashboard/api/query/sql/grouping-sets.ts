@@ -2,9 +2,9 @@ import type { DimRef } from '../catalog/dimensions.ts';
 import type { Filter } from '../catalog/filters.ts';
 import { compileFilters } from './filter-sql.ts';
 import { ROLLUP_VISITORS, webMetric } from '../catalog/metrics.ts';
-import type { RollupWindow } from '../plan/rollups.ts';
+import type { FilterRows, RollupWindow } from '../plan/rollups.ts';
 import type { Params } from './params.ts';
-import { rollupWhere } from './rollup-rows.ts';
+import { filterRollupRelation, rollupKeys, rollupWhere } from './rollup-rows.ts';
 import { dimensionSql, eventTarget, sessionsWhere, visitHasEvent, visitTarget } from './sources.ts';
 
 /**
@@ -97,6 +97,15 @@ export function visitSets(params: Params, queries: SetQuery[], filters: Filter[]
  * planning.) Every query has a dimension the rollup keeps.
  */
 export function visitRollupSets(params: Params, window: RollupWindow, queries: SetQuery[]): SetsStatement {
+  return rollupSets(params, queries, (keys) => `visit_rollup WHERE ${rollupWhere(params, window)} AND dim IN ${params.add(keys.map((d) => d.def.rollup), 'Array(String)')}`);
+}
+
+/** The same from visit_filter_rollup under `filters` (sql/rollup-rows.ts), rolled days and raw days after them. */
+export function visitFilterRollupSets(params: Params, rows: FilterRows, filters: Filter[], queries: SetQuery[]): SetsStatement {
+  return rollupSets(params, queries, (keys) => `${filterRollupRelation(params, rows, filters, rollupKeys(keys))} AS r`);
+}
+
+function rollupSets(params: Params, queries: SetQuery[], rowsOf: (keys: DimRef[]) => string): SetsStatement {
   const { keys, keyOf } = keysOf(queries);
   const rankBy = new Map<string, string[]>();
   for (const [i, q] of queries.entries()) {
@@ -107,7 +116,7 @@ export function visitRollupSets(params: Params, window: RollupWindow, queries: S
   const rank = `multiIf(${[...rankBy].map(([m, ds]) => `has(${params.add(ds, 'Array(String)')}, dim), ${m}`).join(', ')}, 0)`;
   const metrics = [...new Set(queries.flatMap((q) => q.metrics))];
   const sql = `SELECT dim, value, ${metrics.map((m) => `${webMetric(m).visit_rollup} AS u_${m}`).join(', ')}
-FROM visit_rollup WHERE ${rollupWhere(params, window)} AND dim IN ${params.add(keys.map((d) => d.def.rollup), 'Array(String)')}
+FROM ${rowsOf(keys)}
 GROUP BY dim, value
 HAVING sum(visits) > 0
 ORDER BY dim, ${rank} DESC, value ASC

@@ -2,9 +2,13 @@ import { TupleParam } from '@clickhouse/client';
 import { toChTime } from '../../../../core/event.ts';
 import type { Granularity } from '../request/date-range.ts';
 import { isTime, type DimRef } from '../catalog/dimensions.ts';
-import { SPANS, type RollupWindow } from '../plan/rollups.ts';
+import { WEB_DIMENSIONS } from '../catalog/dimensions.ts';
+import { compileFilters } from './filter-sql.ts';
+import type { Filter } from '../catalog/filters.ts';
+import { SPANS, type FilterRows, type RollupWindow } from '../plan/rollups.ts';
 import type { Params } from './params.ts';
 import { timeBucketSql } from './time-bucket.ts';
+import { sessionsWhere, visitTarget } from './sources.ts';
 
 /** SQL over the rollup rows the planner picked (plan/rollups.ts): which rows, their time buckets, which table. */
 
@@ -40,4 +44,34 @@ export function rollupTimeSql(params: Params, w: RollupWindow, g: Granularity): 
 export function visitRollupRelation(dims: DimRef[], params: Params): { from: string; where: string } {
   const key = dims.find((d) => !isTime(d))?.def.rollup ?? 'visitor_type';
   return key === 'visitor_type' ? { from: 'visit_totals', where: '1' } : { from: 'visit_rollup', where: `dim = ${params.add(key, 'String')}` };
+}
+
+/** The visit_rollup keys of panels (a visit dimension each; none: the totals, by visitor type) and their SQL on visits. */
+export function rollupKeys(dims: DimRef[]): { key: string; sql: string }[] {
+  const keyed = dims.filter((d) => !isTime(d));
+  const totals = WEB_DIMENSIONS['visit:visitor_type'];
+  return keyed.length ? keyed.map((d) => ({ key: d.def.rollup!, sql: d.def.sql })) : [{ key: totals.rollup!, sql: totals.sql }];
+}
+
+/**
+ * visit_filter_rollup's rows for panel keys `keys` under `filters` (all on the plan's filter key, read as `fvalue`),
+ * over the plan's rolled buckets (day rows with a time bucket `g`), and after the rolled days the same rows built
+ * from raw visits: bucket (the local day), dim, value, a visitor sketch and signed sums, the columns visit_rollup's
+ * metric forms read. The sketch of raw rows counts -1 rows too: they carry their visit's visitor and fixed attributes.
+ */
+export function filterRollupRelation(params: Params, rows: FilterRows, filters: Filter[], keys: { key: string; sql: string }[], g?: Granularity): string {
+  const names = params.add(keys.map((k) => k.key), 'Array(String)');
+  const rolled = `SELECT bucket, dim, value, visitors, visits, pageviews, custom_events, bounces, duration_ms FROM visit_filter_rollup
+    WHERE ${rollupWhere(params, rows.window, g)} AND fdim = ${params.add(rows.key, 'String')}
+      AND ${compileFilters(filters, { params, home: { level: 'visit', expr: () => 'fvalue' } })} AND dim IN ${names}`;
+  if (rows.tailFrom === null) return `(${rolled})`;
+  const from = params.add(toChTime(rows.tailFrom), 'DateTime64(3)');
+  // t_ names: an alias named as a column would stand for it in the other sums.
+  const tail = `SELECT toDateTime(toDate(start, ${params.ref('tz')}), 'UTC') AS t_bucket, kv.1 AS t_dim, kv.2 AS t_value,
+      uniqCombinedState(12)(visitor_id) AS t_visitors, sum(sign) AS t_visits, sum(sign * pageviews) AS t_pageviews, sum(sign * events) AS t_events,
+      sum(sign * is_bounce) AS t_bounces, sum(sign * duration_ms) AS t_duration
+    FROM sessions ARRAY JOIN [${keys.map((k) => `(${params.add(k.key, 'String')}, ${k.sql})`).join(', ')}] AS kv
+    WHERE ${sessionsWhere(params)} AND start >= ${from} AND ${compileFilters(filters, { params, home: visitTarget(params) })}
+    GROUP BY t_bucket, t_dim, t_value`;
+  return `(${rolled}\n  UNION ALL\n  ${tail})`;
 }

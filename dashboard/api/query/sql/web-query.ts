@@ -1,4 +1,5 @@
 import { toChTime } from '../../../../core/event.ts';
+import type { RolledDays } from '../../../../core/filter-rollup-state.ts';
 import { VISIT_LINK_WINDOW_MS } from '../../../../core/ingest-stream.ts';
 import { assemble, inPlace, type Part, type Spec } from './parts.ts';
 import type { TimeRange } from '../request/date-range.ts';
@@ -6,9 +7,9 @@ import { isTime, type DimRef } from '../catalog/dimensions.ts';
 import { invalid } from '../catalog/errors.ts';
 import { leaves, withoutTopLevel, type Filter } from '../catalog/filters.ts';
 import { compileFilters } from './filter-sql.ts';
-import { webMetric, type WebSource, type WebTable } from '../catalog/metrics.ts';
-import { planSource, rollupWindow, type RollupWindow } from '../plan/rollups.ts';
-import { rollupTimeSql, rollupWhere, visitRollupRelation } from './rollup-rows.ts';
+import { formOf, webMetric, type WebSource, type WebTable } from '../catalog/metrics.ts';
+import { planSource, rolledIn, rollupWindow, type Rolled, type RollupWindow } from '../plan/rollups.ts';
+import { filterRollupRelation, rollupKeys, rollupTimeSql, rollupWhere, visitRollupRelation } from './rollup-rows.ts';
 import { timeBucketSql } from './time-bucket.ts';
 import { eventsWhere, dimensionSql, eventInVisit, eventTarget, sessionsRelation, visitHasEvent, visitorsRelation, visitTarget } from './sources.ts';
 import { Params, type Compiled } from './params.ts';
@@ -26,6 +27,8 @@ export interface WebSpec extends Spec {
   linkedSince?: number;
   /** Since when the site's events carry their visit's attributes (UTC ms, 0: always; migration 012). */
   stampedSince?: number;
+  /** The site's local days in the filter rollup (migration 013). */
+  filtersRolled?: RolledDays;
 }
 
 /**
@@ -53,6 +56,8 @@ export function buildWebQuery(siteId: string, range: TimeRange, spec: WebSpec): 
   const ctx: Ctx = { params, collapsed, mutable, window: spec.rollups === false ? null : rollupWindow(range, spec.zoneSince),
     linked: spec.rollups !== false && linksAnswer(range, spec.filters, spec.linkedSince ?? 0),
     stamped: range.from >= (spec.stampedSince ?? 0), plan: [] };
+  const rolled = rolledIn(spec.filtersRolled, range.tz);
+  if (rolled) ctx.rolled = rolled;
 
   const cols: Record<WebSource, Col[]> = { sessions: [], events: [], visitors: [] };
   const metricSql = spec.metrics.map((m, i) => {
@@ -102,6 +107,8 @@ export function buildWebQuery(siteId: string, range: TimeRange, spec: WebSpec): 
 interface Ctx { params: Params; collapsed: boolean; mutable: boolean; window: RollupWindow | null; linked: boolean; totals?: boolean;
   /** Every event of the range carries its visit's attributes (see WebSpec.stampedSince). */
   stamped: boolean;
+  /** The site's days in the filter rollup. */
+  rolled?: Rolled;
   /** Each aggregation's source and why, in the order they were planned. */
   plan: string[] }
 
@@ -131,17 +138,23 @@ function refusal(metric: string, source: WebSource, eventDim: DimRef | undefined
 function part(ctx: Ctx, source: WebSource, dims: DimRef[], filters: Filter[], cols: Col[], keys = dims.map((_, i) => i),
   extra: string[] = []): { sql: string; table: WebTable } {
   const { params, collapsed, mutable } = ctx;
-  const { table, why } = planSource({ source, dims, filters, metrics: cols.map((c) => c.metric), stamped: ctx.stamped }, ctx.window);
+  const { table, why, rows } = planSource({ source, dims, filters, metrics: cols.map((c) => c.metric), stamped: ctx.stamped,
+    ...(ctx.rolled ? { rolled: ctx.rolled } : {}) }, ctx.window);
   ctx.plan.push(why);
   const alias = (i: number) => `d${keys[i]}`;
   const aliases = dims.map((_, i) => alias(i)).join(', ');
   // Totals: one more grouping set, of all rows, marked by tot (see Spec.totals).
-  const metrics = [...cols.map((c) => `${webMetric(c.metric)[table]!} AS ${c.alias}`), ...extra, ...(ctx.totals ? [`grouping(${alias(0)}) AS tot`] : [])];
+  const metrics = [...cols.map((c) => `${webMetric(c.metric)[formOf(table)]!} AS ${c.alias}`), ...extra, ...(ctx.totals ? [`grouping(${alias(0)}) AS tot`] : [])];
   const groupBy = !dims.length ? '' : ctx.totals ? `\n  GROUP BY GROUPING SETS ((${aliases}), ())` : `\n  GROUP BY ${aliases}`;
   // A value of what changes during a visit that no current visit has (an exit page it moved on from) nets to zero
   // visits: in raw rows until they merge, in the rollups for good. It is not a row (sql/grouping-sets.ts does the same).
   const nets = dims.some((d) => d.def.mutable) ? (visits: string) => `\n  HAVING ${ctx.totals ? `grouping(${alias(0)}) = 1 OR ` : ''}${visits} > 0` : () => '';
   const done = (sql: string) => ({ sql, table });
+  if (table === 'visit_filter_rollup') {
+    const g = dims.find(isTime)?.granularity;
+    const select = dims.map((d, i) => `${isTime(d) ? rollupTimeSql(params, rows!.window, d.granularity!) : 'value'} AS ${alias(i)}`);
+    return done(`SELECT ${[...select, ...metrics].join(', ')}\n  FROM ${filterRollupRelation(params, rows!, filters, rollupKeys(dims), g)}${groupBy}${nets('sum(visits)')}`);
+  }
   if (table === 'visit_rollup' || table === 'event_rollup') {
     const g = dims.find(isTime)?.granularity;
     const select = dims.map((d, i) => `${isTime(d) ? rollupTimeSql(params, ctx.window!, d.granularity!) : table === 'visit_rollup' ? 'value' : dimensionSql(d, params)} AS ${alias(i)}`);

@@ -1,0 +1,104 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import { exec, type ClickHouseClient } from '../../core/clickhouse.ts';
+import { readRolledDays, type RolledDays } from '../../core/filter-rollup-state.ts';
+import type { Site } from '../../core/registry.ts';
+import { siteOverview } from '../../dashboard/api/query/assemble/overview.ts';
+import { rollSite } from '../../worker/roll-visit-filters.ts';
+import { FIXTURE_NOW, startQueryFixture, type LoadedFixture } from '../fixtures/query-fixture.ts';
+import type { TestPlatform } from '../helpers/platform.ts';
+import { recordingClient } from '../helpers/recording-client.ts';
+
+/**
+ * The filter rollup (core/migrations/013_visit_filter_rollup.sql) on the query fixture, loaded through the real
+ * ingest path (+1/-1 visit rows), rolled by the worker's roller (worker/roll-visit-filters.ts). Filtered overviews
+ * read it where it answers and must equal the raw answer (the fixture's sets are small, so even visitor sketches
+ * are exact), whether the range lies wholly in the rolled days or runs past them into raw visits.
+ */
+describe('filter rollup: filtered overviews from settled visits rolled up', () => {
+  let p: TestPlatform;
+  let fx: LoadedFixture;
+  let ch: ClickHouseClient;
+  const statements: string[] = [];
+  const week = ['2026-03-23', '2026-03-29'];
+  const as = (filtersRolled: RolledDays): Site => ({ ...fx.site, filtersRolled });
+  const rolled = async () => (await readRolledDays(ch)).get(fx.site.siteId);
+  const roll = (storedUntil: number, from?: RolledDays) => rollSite(ch, fx.site, from, storedUntil, { budgetMs: 120_000, backTo: '2026-03-16' });
+  const count = async (sql: string) => Number((await p.rows<{ n: string }>(sql, { s: fx.site.siteId }))[0]!.n);
+
+  before(async () => {
+    ({ p, fx } = await startQueryFixture());
+    const real = p.services.ch;
+    ch = recordingClient(real, statements);
+  });
+  after(async () => { await p?.close(); });
+
+  it('rolls a day only once every visit that started in it has ended, a visit timeout and a margin before everything was stored', async () => {
+    // C1 starts Fri 27 at 23:50 and has its last event at 00:10 on Saturday: at 00:40 Saturday it may still go on.
+    assert.deepEqual(await roll(Date.parse('2026-03-28T00:40:00+01:00')), { from: '2026-03-28', until: '2026-03-28' });
+    assert.equal(await rolled(), undefined, 'nothing rolled, nothing recorded');
+    // On Sunday evening, 10 minutes after D1's last event, every day before Sunday is settled; Sunday is not.
+    assert.deepEqual(await roll(Date.parse('2026-03-29T23:41:00+02:00')), { from: '2026-03-16', until: '2026-03-29' });
+    assert.deepEqual(await rolled(), { from: '2026-03-16', until: '2026-03-29' });
+    // Each visit of those days once per filter dimension (4) and panel dimension (visit_rollup's 15, visitor types included).
+    const visits = await count(`SELECT sum(sign) AS n FROM sessions WHERE site_id = {s:String}
+      AND start >= toDateTime64('2026-03-15 23:00:00', 3) AND start < toDateTime64('2026-03-28 23:00:00', 3)`);
+    assert.equal(await count("SELECT sum(visits) AS n FROM visit_filter_rollup WHERE site_id = {s:String} AND span = 'day'"), visits * 4 * 15);
+  });
+
+  it('answers a filtered overview wholly from rolled days, equal to raw visits, for every operator on a kept filter dimension', async () => {
+    await roll(Date.parse('2026-04-02T12:00:00+02:00'), await rolled());
+    const site = as((await rolled())!);
+    assert.ok(site.filtersRolled!.until >= '2026-04-01', `rolled up to ${site.filtersRolled!.until}`);
+    for (const filters of [
+      [['is', 'visit:source', ['Google']]],
+      [['is', 'visit:country', ['DE']]],
+      [['is_not', 'visit:device', ['mobile']]],
+      [['contains', 'visit:channel', ['SEARCH']]],
+      [['or', [['is', 'visit:country', ['FR']], ['is', 'visit:country', ['US']]]]],
+      [['not', ['is', 'visit:country', ['DE']]]],
+    ]) {
+      statements.length = 0;
+      const got = await siteOverview(ch, site, { dateRange: week, comparison: 'previous_period', now: FIXTURE_NOW, filters, together: false });
+      assert.ok(statements.some((s) => /FROM visit_filter_rollup\b/.test(s)), `${JSON.stringify(filters)} reads the filter rollup`);
+      assert.ok(!statements.some((s) => /UNION ALL/.test(s)), 'no raw days after the rolled ones');
+      const raw = await siteOverview(ch, site, { dateRange: week, comparison: 'previous_period', now: FIXTURE_NOW, filters, rollups: false, together: false });
+      assert.deepEqual(got, raw, JSON.stringify(filters));
+    }
+    const de = await siteOverview(ch, site, { dateRange: week, now: FIXTURE_NOW, filters: [['is', 'visit:country', ['DE']]] });
+    assert.equal(de.headline.visits!.value, 4, 'A1, A2, A3 and C1 (the hand-computed set)');
+  });
+
+  it('reads the days after the rolled ones from raw visits in the same statement, and the sum equals raw rows', async () => {
+    // Rolled up to Wednesday: Thursday to Sunday come from sessions.
+    const site = as({ from: '2026-03-16', until: '2026-03-26' });
+    for (const filters of [[['is', 'visit:source', ['Google']]], [['is_not', 'visit:country', ['US']]]]) {
+      statements.length = 0;
+      const got = await siteOverview(ch, site, { dateRange: week, now: FIXTURE_NOW, filters, together: false });
+      assert.ok(statements.some((s) => /FROM visit_filter_rollup\b[\s\S]*UNION ALL[\s\S]*FROM sessions/.test(s)), 'rolled days and raw days in one');
+      assert.deepEqual(got, await siteOverview(ch, site, { dateRange: week, now: FIXTURE_NOW, filters, rollups: false, together: false }));
+    }
+  });
+
+  it('reads raw visits for a range starting before the rolled days, or a filter the rollup does not keep', async () => {
+    const site = as({ from: '2026-03-24', until: '2026-03-31' });
+    statements.length = 0;
+    await siteOverview(ch, site, { dateRange: week, now: FIXTURE_NOW, filters: [['is', 'visit:country', ['DE']]], together: false });
+    assert.ok(!statements.some((s) => /visit_filter_rollup/.test(s)), 'starts on Monday 23, rolled from Tuesday');
+    statements.length = 0;
+    await siteOverview(ch, as((await rolled())!), { dateRange: week, now: FIXTURE_NOW, together: false,
+      filters: [['is', 'visit:country', ['DE']], ['is', 'visit:device', ['desktop']]] });
+    assert.ok(!statements.some((s) => /visit_filter_rollup/.test(s)), 'two filter dimensions');
+  });
+
+  it('stores a day rolled again (a pass cut off before it recorded its state) once', async () => {
+    const before = await rolled();
+    const rows = await count('SELECT sum(visits) AS n FROM visit_filter_rollup WHERE site_id = {s:String}');
+    await exec(ch, `INSERT INTO filter_rollup_state VALUES ({s:String}, '2026-03-16', '2026-03-25', {v:UInt64})`, { s: fx.site.siteId, v: Date.now() + 60_000 });
+    assert.deepEqual(await roll(Date.parse('2026-04-02T12:00:00+02:00'), await rolled()), before);
+    assert.equal(await count('SELECT sum(visits) AS n FROM visit_filter_rollup WHERE site_id = {s:String}'), rows, 'every insert deduplicated by its token');
+    const filters = [['is', 'visit:source', ['Google']]];
+    assert.deepEqual(await siteOverview(ch, as(before!), { dateRange: week, now: FIXTURE_NOW, filters }),
+      await siteOverview(ch, as(before!), { dateRange: week, now: FIXTURE_NOW, filters, rollups: false }));
+  });
+});
