@@ -1,7 +1,7 @@
 import { exec, queryRows, type ClickHouseClient } from './clickhouse.ts';
 
 /**
- * Which local days of each site are in visit_filter_rollup (core/migrations/013_visit_filter_rollup.sql): a
+ * Which local days of each site are in visit_filter_rollup and event_filter_rollup (core/migrations/013_visit_filter_rollup.sql): a
  * contiguous run [from, until) of 'YYYY-MM-DD' days in the site's zone. The worker's roller extends it
  * (worker/roll-visit-filters.ts); the registry hands it to the query planner with each site.
  */
@@ -21,4 +21,5 @@ export async function readRolledDays(ch: ClickHouseClient): Promise<Map<string, 
 export async function forgetFilterRollup(ch: ClickHouseClient, siteId: string): Promise<void> {
   await exec(ch, 'DELETE FROM filter_rollup_state WHERE site_id = {s:String}', { s: siteId });
   await exec(ch, 'DELETE FROM visit_filter_rollup WHERE site_id = {s:String}', { s: siteId });
+  await exec(ch, 'DELETE FROM event_filter_rollup WHERE site_id = {s:String}', { s: siteId });
 }

@@ -19,6 +19,7 @@ const RETAINED_TABLES = [
   { table: 'visit_totals', expr: 'bucket' },
   { table: 'event_rollup', expr: 'bucket' },
   { table: 'visit_filter_rollup', expr: 'bucket' },
+  { table: 'event_filter_rollup', expr: 'bucket' },
 ] as const;
 
 export interface Migration { version: number; name: string; statements: string[] }

@@ -7,10 +7,10 @@ import type { Logger } from '../core/log.ts';
 import type { Redis } from '../core/redis.ts';
 
 /**
- * Rolls each site's settled visits up into visit_filter_rollup (core/migrations/013_visit_filter_rollup.sql), one
- * local day at a time, each visit once. The rolled days of a site are a contiguous run [from, until)
- * (filter_rollup_state): new days join at the end as their visits settle, and older days are filled in backwards,
- * newest first, so the ranges people read most are rolled first after an upgrade. The query planner reads the
+ * Rolls each site's settled visits up into visit_filter_rollup, and their events into event_filter_rollup
+ * (core/migrations/013_visit_filter_rollup.sql), one local day at a time, each visit once. The rolled days of a site
+ * are a contiguous run [from, until) (filter_rollup_state): new days join at the end as their visits settle, and
+ * older days are filled in backwards, newest first, so the ranges people read most are rolled first after an upgrade. The query planner reads the
  * rolled days from the rollup and the rest from raw visits (dashboard/api/query/plan/rollups.ts).
  *
  * A day is settled when every visit that started in it has ended: its last event is more than the visit timeout
@@ -24,7 +24,8 @@ export const SETTLE_MS = SESSION_TIMEOUT_MS + 5 * 60_000;
 /** How far back the rollup is filled: the retention of visits (25 months, core/migrations/005_sessions.sql). */
 const RETAIN_MONTHS = 25;
 
-interface SiteZone { siteId: string; timezone: string }
+/** A site as the roller needs it: its zone, and since when its events carry their visit (UTC ms; migration 012). */
+interface SiteZone { siteId: string; timezone: string; visitsStampedSince?: number }
 
 /** The half-week, week and month holding local day `d`, each [start, end). */
 function bucketsOf(d: string): { span: 'half' | 'week' | 'month'; start: string; end: string }[] {
@@ -55,14 +56,26 @@ async function settled(ch: ClickHouseClient, site: SiteZone, d: string, storedUn
 
 /** Writes day `d`'s rows, and those of each coarser bucket the day completes within `next`. */
 async function rollDay(ch: ClickHouseClient, site: SiteZone, d: string, next: RolledDays): Promise<void> {
-  const p = { site: site.siteId, day: d, from: toChTime(startOfDay(d, site.timezone)), to: toChTime(startOfDay(addDays(d, 1), site.timezone)) };
+  const start = startOfDay(d, site.timezone);
+  const p = { site: site.siteId, day: d, from: toChTime(start), to: toChTime(startOfDay(addDays(d, 1), site.timezone)) };
   await exec(ch, `INSERT INTO visit_filter_rollup SETTINGS insert_deduplication_token = '${token(site.siteId, 'day', d)}'
     SELECT * FROM visit_filter_day(site = {site:String}, day = {day:Date}, from = {from:DateTime64(3)}, to = {to:DateTime64(3)})`, p);
+  // Events unstamped (before migration 012) cannot say their visit's attributes: their days get no event rows, and
+  // the planner reads them only for ranges after stamping began.
+  const stamped = start >= (site.visitsStampedSince ?? 0);
+  if (stamped) {
+    await exec(ch, `INSERT INTO event_filter_rollup SETTINGS insert_deduplication_token = '${token(site.siteId, 'eday', d)}'
+      SELECT * FROM event_filter_day(site = {site:String}, day = {day:Date}, from = {from:DateTime64(3)}, to = {to:DateTime64(3)})`, p);
+  }
   for (const b of bucketsOf(d)) {
     if (b.start < next.from || b.end > next.until) continue;
+    const q = { site: site.siteId, span: b.span, bucket: b.start, end: b.end };
     await exec(ch, `INSERT INTO visit_filter_rollup SETTINGS insert_deduplication_token = '${token(site.siteId, b.span, b.start)}'
-      SELECT * FROM visit_filter_span(site = {site:String}, span = {span:String}, bucket = {bucket:Date}, end = {end:Date})`,
-    { site: site.siteId, span: b.span, bucket: b.start, end: b.end });
+      SELECT * FROM visit_filter_span(site = {site:String}, span = {span:String}, bucket = {bucket:Date}, end = {end:Date})`, q);
+    if (stamped) {
+      await exec(ch, `INSERT INTO event_filter_rollup SETTINGS insert_deduplication_token = '${token(site.siteId, `e${b.span}`, b.start)}'
+        SELECT * FROM event_filter_span(site = {site:String}, span = {span:String}, bucket = {bucket:Date}, end = {end:Date})`, q);
+    }
   }
   await exec(ch, `INSERT INTO filter_rollup_state (site_id, rolled_from, rolled_until, version)
     VALUES ({site:String}, {from:Date}, {until:Date}, {v:UInt64})`, { site: site.siteId, from: next.from, until: next.until, v: version() });
@@ -126,12 +139,13 @@ export function startFilterRoller(ch: ClickHouseClient, redis: Redis, prefix: st
     if (stopped || !(await redis.set(lock, '1', 'PX', opts.budgetMs * 3 + 60_000, 'NX'))) return;
     try {
       const until = await storedUntil(redis, prefix);
-      const sites = await queryRows<{ site_id: string; timezone: string }>(ch, 'SELECT site_id, timezone FROM sites FINAL WHERE deleted = 0');
+      const sites = await queryRows<{ site_id: string; timezone: string; stamped: string }>(ch,
+        'SELECT site_id, timezone, toUnixTimestamp64Milli(visits_stamped_since) AS stamped FROM sites FINAL WHERE deleted = 0');
       const rolled = await readRolledDays(ch);
       const deadline = Date.now() + opts.budgetMs;
       for (const s of sites) {
         if (stopped || Date.now() >= deadline) break;
-        await rollSite(ch, { siteId: s.site_id, timezone: s.timezone }, rolled.get(s.site_id), until, { budgetMs: deadline - Date.now() });
+        await rollSite(ch, { siteId: s.site_id, timezone: s.timezone, visitsStampedSince: Number(s.stamped) }, rolled.get(s.site_id), until, { budgetMs: deadline - Date.now() });
       }
     } finally {
       await redis.del(lock).catch(() => undefined);

@@ -1,4 +1,4 @@
--- Filtered visit figures, pre-aggregated: visit_rollup's figures once more for each value of a filter dimension
+-- Filtered figures, pre-aggregated: visit_rollup's (and event_rollup's) figures once more for each value of a filter dimension
 -- (source, channel, country, device: the visit attributes a marketing user clicks most), so an overview filtered on
 -- one of them reads a few thousand rows instead of every matching visit (dashboard/api/query/plan/rollups.ts).
 --
@@ -25,6 +25,25 @@ CREATE TABLE IF NOT EXISTS visit_filter_rollup (
 ENGINE = AggregatingMergeTree
 PARTITION BY toYYYYMM(bucket)
 ORDER BY (site_id, fdim, fvalue, span, bucket, dim, value)
+TTL bucket + INTERVAL 25 MONTH
+SETTINGS non_replicated_deduplication_window = 10000, index_granularity = 1024;
+
+-- The event panels (top pages, goals) under the same filters: event_rollup's figures per filter value, read from the
+-- visit stamp every event carries (migration 012). Days before a site's events were stamped have no event rows.
+CREATE TABLE IF NOT EXISTS event_filter_rollup (
+  site_id LowCardinality(String),
+  fdim LowCardinality(String),
+  fvalue String,
+  span Enum8('hour' = 1, 'day' = 2, 'week' = 3, 'month' = 4, 'half' = 5),
+  bucket DateTime('UTC'),
+  name LowCardinality(String),
+  pathname String,
+  visitors AggregateFunction(uniqCombined(12), UInt64),
+  events SimpleAggregateFunction(sum, UInt64)
+)
+ENGINE = AggregatingMergeTree
+PARTITION BY toYYYYMM(bucket)
+ORDER BY (site_id, fdim, fvalue, span, bucket, name, pathname)
 TTL bucket + INTERVAL 25 MONTH
 SETTINGS non_replicated_deduplication_window = 10000, index_granularity = 1024;
 
@@ -76,3 +95,21 @@ SELECT site_id, fdim, fvalue, {span:String} AS to_span, toDateTime({bucket:Date}
 FROM visit_filter_rollup
 WHERE site_id = {site:String} AND span = 'day' AND bucket >= toDateTime({bucket:Date}, 'UTC') AND bucket < toDateTime({end:Date}, 'UTC')
 GROUP BY site_id, fdim, fvalue, dim, value;
+
+-- The events of one local day by filter value, name and page, engagement pings left out as in event_rollup; the
+-- filter values are the stamp's, the same expressions as the dimension catalog's stamped forms (a unit test compares).
+CREATE VIEW IF NOT EXISTS event_filter_day AS
+SELECT site_id, kf.1 AS fdim, kf.2 AS fvalue, 'day' AS span, toDateTime({day:Date}, 'UTC') AS bucket, name, pathname,
+  uniqCombinedState(12)(visitor_id) AS visitors, count() AS events
+FROM events
+ARRAY JOIN [('source', if(visit.referrer_source = '', 'Direct / None', visit.referrer_source)), ('channel', visit.channel),
+  ('country', visit.country_code), ('device', visit.device_type)] AS kf
+WHERE site_id = {site:String} AND timestamp >= {from:DateTime64(3)} AND timestamp < {to:DateTime64(3)} AND name != 'engagement'
+GROUP BY site_id, fdim, fvalue, name, pathname;
+
+CREATE VIEW IF NOT EXISTS event_filter_span AS
+SELECT site_id, fdim, fvalue, {span:String} AS to_span, toDateTime({bucket:Date}, 'UTC') AS to_bucket, name, pathname,
+  uniqCombinedMergeState(12)(visitors) AS visitors, sum(events) AS events
+FROM event_filter_rollup
+WHERE site_id = {site:String} AND span = 'day' AND bucket >= toDateTime({bucket:Date}, 'UTC') AND bucket < toDateTime({end:Date}, 'UTC')
+GROUP BY site_id, fdim, fvalue, name, pathname;

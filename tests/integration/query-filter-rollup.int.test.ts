@@ -15,7 +15,7 @@ import { recordingClient } from '../helpers/recording-client.ts';
  * read it where it answers and must equal the raw answer (the fixture's sets are small, so even visitor sketches
  * are exact), whether the range lies wholly in the rolled days or runs past them into raw visits.
  */
-describe('filter rollup: filtered overviews from settled visits rolled up', () => {
+describe('filter rollup: filtered overviews from settled visits and their events rolled up', () => {
   let p: TestPlatform;
   let fx: LoadedFixture;
   let ch: ClickHouseClient;
@@ -44,6 +44,10 @@ describe('filter rollup: filtered overviews from settled visits rolled up', () =
     const visits = await count(`SELECT sum(sign) AS n FROM sessions WHERE site_id = {s:String}
       AND start >= toDateTime64('2026-03-15 23:00:00', 3) AND start < toDateTime64('2026-03-28 23:00:00', 3)`);
     assert.equal(await count("SELECT sum(visits) AS n FROM visit_filter_rollup WHERE site_id = {s:String} AND span = 'day'"), visits * 4 * 15);
+    // And each of their events (engagement pings left out) once per filter dimension, by its day.
+    const events = await count(`SELECT count() AS n FROM events WHERE site_id = {s:String} AND name != 'engagement'
+      AND timestamp >= toDateTime64('2026-03-15 23:00:00', 3) AND timestamp < toDateTime64('2026-03-28 23:00:00', 3)`);
+    assert.equal(await count("SELECT sum(events) AS n FROM event_filter_rollup WHERE site_id = {s:String} AND span = 'day'"), events * 4);
   });
 
   it('answers a filtered overview wholly from rolled days, equal to raw visits, for every operator on a kept filter dimension', async () => {
@@ -61,6 +65,7 @@ describe('filter rollup: filtered overviews from settled visits rolled up', () =
       statements.length = 0;
       const got = await siteOverview(ch, site, { dateRange: week, comparison: 'previous_period', now: FIXTURE_NOW, filters, together: false });
       assert.ok(statements.some((s) => /FROM visit_filter_rollup\b/.test(s)), `${JSON.stringify(filters)} reads the filter rollup`);
+      assert.ok(statements.some((s) => /FROM event_filter_rollup\b/.test(s)), `${JSON.stringify(filters)}: top pages and goals too`);
       assert.ok(!statements.some((s) => /UNION ALL/.test(s)), 'no raw days after the rolled ones');
       const raw = await siteOverview(ch, site, { dateRange: week, comparison: 'previous_period', now: FIXTURE_NOW, filters, rollups: false, together: false });
       assert.deepEqual(got, raw, JSON.stringify(filters));
@@ -76,6 +81,7 @@ describe('filter rollup: filtered overviews from settled visits rolled up', () =
       statements.length = 0;
       const got = await siteOverview(ch, site, { dateRange: week, now: FIXTURE_NOW, filters, together: false });
       assert.ok(statements.some((s) => /FROM visit_filter_rollup\b[\s\S]*UNION ALL[\s\S]*FROM sessions/.test(s)), 'rolled days and raw days in one');
+      assert.ok(statements.some((s) => /FROM event_filter_rollup\b[\s\S]*UNION ALL[\s\S]*FROM events/.test(s)), 'for events too');
       assert.deepEqual(got, await siteOverview(ch, site, { dateRange: week, now: FIXTURE_NOW, filters, rollups: false, together: false }));
     }
   });

@@ -127,7 +127,8 @@ describe('query builder: choosing the rows that answer', () => {
     assert.match(stamped.sql, /visit\.referrer_source/);
     assert.match(stamped.sql, /NOT \(multiIf\(visit\.id_type != 'cookie'/);
     assert.ok(!/session_id IN/.test(stamped.sql), 'no visit lookup');
-    assert.deepEqual(stamped.plan, ["events: the event rollup does not keep visit:source; visit attributes from each event's stamp"]);
+    // Two visit filters: the event filter rollup keeps one (migration 013).
+    assert.deepEqual(stamped.plan, ["events: the filter rollup keeps one filter on visit:source, visit:channel, visit:country, visit:device only; visit attributes from each event's stamp"]);
     // A range starting before stamping began reads events that have none: each event's visit is looked up.
     const older = web(top, range, { stampedSince: range.from + 1 });
     assert.match(older.sql, /session_id IN \(SELECT session_id FROM sessions WHERE/);
@@ -305,7 +306,7 @@ describe('query builder: filtered visit figures from the filter rollup (migratio
 
   it('reads the days after the rolled ones from raw visits, in the same statement', () => {
     const q = web(country, range, { filtersRolled: { from: range.first, until: addDays(range.first, 3) } });
-    assert.match(q.plan!.join('\n'), new RegExp(`, the days from ${addDays(range.first, 3)} from raw visits`));
+    assert.match(q.plan!.join('\n'), new RegExp(`, the days from ${addDays(range.first, 3)} from raw rows`));
     assert.match(q.sql, /FROM visit_filter_rollup[\s\S]*UNION ALL[\s\S]*FROM sessions/);
   });
 
@@ -318,6 +319,12 @@ describe('query builder: filtered visit figures from the filter rollup (migratio
     assert.match(web(country).plan!.join('\n'), /^sessions: no days of the site are in the filter rollup yet/);
   });
 
+  it('reads top pages under a visit filter from the event filter rollup, once the range\'s events carry their visit', () => {
+    const pages = { metrics: ['visitors', 'pageviews'], dimensions: ['event:page'], filters: [['is', 'visit:country', ['DE']]] };
+    assert.match(web(pages, range, { filtersRolled: days }).plan!.join('\n'), /^event_filter_rollup: event:page under visit:country over \d+ bucket range/);
+    assert.match(web(pages, range, { filtersRolled: days, stampedSince: range.to }).plan!.join('\n'), /^events: the event filter rollup needs events that carry their visit/);
+  });
+
   it('keeps in the view the roller reads the catalog expressions, for the filter and for every panel dimension', () => {
     const migration = readFileSync(new URL('../../core/migrations/013_visit_filter_rollup.sql', import.meta.url), 'utf8').replace(/\s+/g, ' ');
     const kept = Object.values(WEB_DIMENSIONS).filter((d: DimensionDef) => d.level === 'visit' && d.rollup) as DimensionDef[];
@@ -325,5 +332,8 @@ describe('query builder: filtered visit figures from the filter rollup (migratio
     const filters = /ARRAY JOIN \[(.*?)\] AS kf/.exec(migration)![1]!;
     assert.deepEqual([...filters.matchAll(/\('(\w+)', /g)].map((m) => m[1]), FILTER_KEYS);
     for (const k of FILTER_KEYS) assert.ok(filters.includes(`('${k}', ${kept.find((d) => d.rollup === k)!.sql})`), k);
+    // The event rows take the same filter values from each event's stamp.
+    const stamped = /FROM events ARRAY JOIN \[(.*?)\] AS kf/.exec(migration)![1]!;
+    for (const k of FILTER_KEYS) assert.ok(stamped.includes(`('${k}', ${kept.find((d) => d.rollup === k)!.stamped})`), `stamped ${k}`);
   });
 });

@@ -12,10 +12,10 @@ import { invalid, show } from './errors.ts';
  */
 export type WebSource = 'sessions' | 'events' | 'visitors';
 /** The tables an aggregation can read: a source's raw rows, or the rollup that stands in for it (plan/rollups.ts). */
-/** visit_filter_rollup has visit_rollup's columns, so it reads visit_rollup's metric forms. */
-export type WebTable = WebSource | 'visit_rollup' | 'event_rollup' | 'visit_filter_rollup';
+/** A filter rollup has its rollup's columns, so it reads that rollup's metric forms. */
+export type WebTable = WebSource | 'visit_rollup' | 'event_rollup' | 'visit_filter_rollup' | 'event_filter_rollup';
 /** The metric form a table reads. */
-export const formOf = (t: WebTable): WebSource | 'visit_rollup' | 'event_rollup' => (t === 'visit_filter_rollup' ? 'visit_rollup' : t);
+export const formOf = (t: WebTable): WebSource | 'visit_rollup' | 'event_rollup' => (t === 'visit_filter_rollup' ? 'visit_rollup' : t === 'event_filter_rollup' ? 'event_rollup' : t);
 
 export interface WebMetricDef {
   sessions?: string;

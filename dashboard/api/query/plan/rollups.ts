@@ -27,6 +27,8 @@ import { webMetric, type WebSource, type WebTable } from '../catalog/metrics.ts'
  * - visit_filter_rollup (migration 013): what visit_rollup answers, under filters on one of FILTER_KEYS, over local
  *   days or coarser buckets (no hours), for ranges starting on a rolled day (Site.filtersRolled): the rolled days from
  *   the rollup, the days after them from raw visits in the rollup's shape (sql/rollup-rows.ts), merged.
+ * - event_filter_rollup (migration 013): what event_rollup answers, under the same visit filters besides its own,
+ *   on the same days, once the range's events carry their visit (migration 012).
  */
 export interface RollupWindow {
   /** Buckets covering the range, per span [from, to) of bucket starts (hours in UTC ms; local spans as UTC ms of the local date). */
@@ -155,31 +157,44 @@ export function planSource(a: Aggregation, w: RollupWindow | null): SourcePlan {
     return { table: 'visit_rollup', why: `visit_rollup: ${dim ? dim.name : 'totals'} over ${w.cover.length} bucket range(s)` };
   }
   const kept = (d: DimRef) => d.def.level === 'event' && d.def.rollup !== undefined && d.prop === undefined;
-  const notKept = keyed.find((d) => !kept(d)) ?? leaves(a.filters).map((l) => l.dim).find((d) => !kept(d));
-  if (notKept) return raw(`the event rollup does not keep ${notKept.name}${notKept.prop !== undefined ? ` (a custom property)` : ''}`);
+  const notKept = (ds: DimRef[]) => ds.find((d) => !kept(d));
+  const dimOut = notKept(keyed);
+  const filterOut = leaves(a.filters).map((l) => l.dim).filter((d) => !kept(d));
+  const out = dimOut ?? filterOut.find((d) => d.def.level !== 'visit');
+  if (out) return raw(`the event rollup does not keep ${out.name}${out.prop !== undefined ? ` (a custom property)` : ''}`);
   const bad = a.metrics.find((m) => !webMetric(m).event_rollup);
   if (bad) return raw(`${bad} has no event-rollup form`);
-  return { table: 'event_rollup', why: `event_rollup: ${keyed.map((d) => d.name).join(', ') || 'totals'} over ${w.cover.length} bucket range(s)` };
+  const what = keyed.map((d) => d.name).join(', ') || 'totals';
+  if (!filterOut.length) return { table: 'event_rollup', why: `event_rollup: ${what} over ${w.cover.length} bucket range(s)` };
+  // Visit filters on events: the event filter rollup, read from each event's stamp.
+  if (!a.stamped) return raw(`the event filter rollup needs events that carry their visit (the range starts before)`);
+  const rows = filterRows(a, w, filterOut);
+  if (typeof rows === 'string') return raw(rows);
+  return { table: 'event_filter_rollup', rows, why: `event_filter_rollup: ${what} under visit:${rows.key}${rowsWhy(rows, a.rolled!)}` };
 }
 
 /**
- * visit_filter_rollup for a filtered visit aggregation that visit_rollup would answer unfiltered: every filter is on
- * one kept filter dimension (any operator: each visit has one value of it), the range is whole local days starting
- * on a rolled day, and no time bucket is finer than a day.
+ * The filter rollups (visit_filter_rollup, event_filter_rollup) for a filtered aggregation their unfiltered rollup
+ * would answer: every visit filter is on one kept filter dimension (any operator: each visit has one value of it),
+ * the range is whole local days starting on a rolled day, and no time bucket is finer than a day. The reason if not.
  */
-function filterRollup(a: Aggregation, w: RollupWindow, what: string, raw: (why: string) => SourcePlan): SourcePlan {
-  const on = leaves(a.filters).map((l) => l.dim);
+function filterRows(a: Aggregation, w: RollupWindow, on: DimRef[]): FilterRows | string {
   const key = new Set(on.map((d) => d.name)).size === 1 && on[0]!.def.level === 'visit' ? on[0]!.def.rollup : undefined;
-  if (!key || !FILTER_KEYS.includes(key)) return raw(`the filter rollup keeps one filter on ${FILTER_KEYS.map((k) => `visit:${k}`).join(', ')} only`);
-  if (!w.days || a.dims.some((d) => isTime(d) && d.granularity === 'hour')) return raw('the filter rollup holds local days, and the range or its buckets are not whole ones');
+  if (!key || !FILTER_KEYS.includes(key)) return `the filter rollup keeps one filter on ${FILTER_KEYS.map((k) => `visit:${k}`).join(', ')} only`;
+  if (!w.days || a.dims.some((d) => isTime(d) && d.granularity === 'hour')) return 'the filter rollup holds local days, and the range or its buckets are not whole ones';
   const r = a.rolled;
   if (!r || w.days.from < r.from || w.days.from >= r.until) {
-    return raw(r ? `the filter rollup holds the days from ${iso(r.from)} to ${iso(r.until)} (not including), not this range's start` : 'no days of the site are in the filter rollup yet');
+    return r ? `the filter rollup holds the days from ${iso(r.from)} to ${iso(r.until)} (not including), not this range's start` : 'no days of the site are in the filter rollup yet';
   }
   const to = Math.min(w.days.to, r.until);
-  const window: RollupWindow = { cover: cover(w.days.from, to), days: { from: w.days.from, to }, hours: false };
-  const tailFrom = w.days.to > r.until ? r.untilAt : null;
-  return { table: 'visit_filter_rollup', rows: { key, window, tailFrom },
-    why: `visit_filter_rollup: ${what} under visit:${key} over ${window.cover.length} bucket range(s)${tailFrom !== null ? `, the days from ${iso(r.until)} from raw visits` : ''}` };
+  return { key, window: { cover: cover(w.days.from, to), days: { from: w.days.from, to }, hours: false }, tailFrom: w.days.to > r.until ? r.untilAt : null };
+}
+const rowsWhy = (rows: FilterRows, r: Rolled) =>
+  ` over ${rows.window.cover.length} bucket range(s)${rows.tailFrom !== null ? `, the days from ${iso(r.until)} from raw rows` : ''}`;
+
+function filterRollup(a: Aggregation, w: RollupWindow, what: string, raw: (why: string) => SourcePlan): SourcePlan {
+  const rows = filterRows(a, w, leaves(a.filters).map((l) => l.dim));
+  if (typeof rows === 'string') return raw(rows);
+  return { table: 'visit_filter_rollup', rows, why: `visit_filter_rollup: ${what} under visit:${rows.key}${rowsWhy(rows, a.rolled!)}` };
 }
 const iso = (t: number) => new Date(t).toISOString().slice(0, 10);

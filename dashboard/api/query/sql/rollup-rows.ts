@@ -8,7 +8,7 @@ import type { Filter } from '../catalog/filters.ts';
 import { SPANS, type FilterRows, type RollupWindow } from '../plan/rollups.ts';
 import type { Params } from './params.ts';
 import { timeBucketSql } from './time-bucket.ts';
-import { sessionsWhere, visitTarget } from './sources.ts';
+import { eventsWhere, eventTarget, sessionsWhere, visitTarget } from './sources.ts';
 
 /** SQL over the rollup rows the planner picked (plan/rollups.ts): which rows, their time buckets, which table. */
 
@@ -73,5 +73,22 @@ export function filterRollupRelation(params: Params, rows: FilterRows, filters: 
     FROM sessions ARRAY JOIN [${keys.map((k) => `(${params.add(k.key, 'String')}, ${k.sql})`).join(', ')}] AS kv
     WHERE ${sessionsWhere(params)} AND start >= ${from} AND ${compileFilters(filters, { params, home: visitTarget(params) })}
     GROUP BY t_bucket, t_dim, t_value`;
+  return `(${rolled}\n  UNION ALL\n  ${tail})`;
+}
+
+/**
+ * event_filter_rollup's rows under `filters` (the visit filter read as `fvalue`, the others on name and pathname),
+ * and after the rolled days the same from raw events, their visit filter read from each event's stamp.
+ */
+export function eventFilterRollupRelation(params: Params, rows: FilterRows, filters: Filter[], g?: Granularity): string {
+  const onRow = { level: 'event' as const, expr: (d: DimRef) => (d.def.level === 'visit' ? 'fvalue' : d.def.sql), carries: (d: DimRef) => d.def.level === 'visit' };
+  const rolled = `SELECT bucket, name, pathname, visitors, events FROM event_filter_rollup
+    WHERE ${rollupWhere(params, rows.window, g)} AND fdim = ${params.add(rows.key, 'String')} AND ${compileFilters(filters, { params, home: onRow })}`;
+  if (rows.tailFrom === null) return `(${rolled})`;
+  const tail = `SELECT toDateTime(toDate(timestamp, ${params.ref('tz')}), 'UTC') AS t_bucket, name AS t_name, pathname AS t_pathname,
+      uniqCombinedState(12)(visitor_id) AS t_visitors, count() AS t_events
+    FROM events WHERE ${eventsWhere(params)} AND timestamp >= ${params.add(toChTime(rows.tailFrom), 'DateTime64(3)')}
+      AND ${compileFilters(filters, { params, home: eventTarget(params, true) })}
+    GROUP BY t_bucket, t_name, t_pathname`;
   return `(${rolled}\n  UNION ALL\n  ${tail})`;
 }

@@ -9,7 +9,7 @@ import { leaves, withoutTopLevel, type Filter } from '../catalog/filters.ts';
 import { compileFilters } from './filter-sql.ts';
 import { formOf, webMetric, type WebSource, type WebTable } from '../catalog/metrics.ts';
 import { planSource, rolledIn, rollupWindow, type Rolled, type RollupWindow } from '../plan/rollups.ts';
-import { filterRollupRelation, rollupKeys, rollupTimeSql, rollupWhere, visitRollupRelation } from './rollup-rows.ts';
+import { eventFilterRollupRelation, filterRollupRelation, rollupKeys, rollupTimeSql, rollupWhere, visitRollupRelation } from './rollup-rows.ts';
 import { timeBucketSql } from './time-bucket.ts';
 import { eventsWhere, dimensionSql, eventInVisit, eventTarget, sessionsRelation, visitHasEvent, visitorsRelation, visitTarget } from './sources.ts';
 import { Params, type Compiled } from './params.ts';
@@ -150,10 +150,12 @@ function part(ctx: Ctx, source: WebSource, dims: DimRef[], filters: Filter[], co
   // visits: in raw rows until they merge, in the rollups for good. It is not a row (sql/grouping-sets.ts does the same).
   const nets = dims.some((d) => d.def.mutable) ? (visits: string) => `\n  HAVING ${ctx.totals ? `grouping(${alias(0)}) = 1 OR ` : ''}${visits} > 0` : () => '';
   const done = (sql: string) => ({ sql, table });
-  if (table === 'visit_filter_rollup') {
+  if (table === 'visit_filter_rollup' || table === 'event_filter_rollup') {
     const g = dims.find(isTime)?.granularity;
-    const select = dims.map((d, i) => `${isTime(d) ? rollupTimeSql(params, rows!.window, d.granularity!) : 'value'} AS ${alias(i)}`);
-    return done(`SELECT ${[...select, ...metrics].join(', ')}\n  FROM ${filterRollupRelation(params, rows!, filters, rollupKeys(dims), g)}${groupBy}${nets('sum(visits)')}`);
+    const visits = table === 'visit_filter_rollup';
+    const select = dims.map((d, i) => `${isTime(d) ? rollupTimeSql(params, rows!.window, d.granularity!) : visits ? 'value' : dimensionSql(d, params)} AS ${alias(i)}`);
+    const rel = visits ? filterRollupRelation(params, rows!, filters, rollupKeys(dims), g) : eventFilterRollupRelation(params, rows!, filters, g);
+    return done(`SELECT ${[...select, ...metrics].join(', ')}\n  FROM ${rel}${groupBy}${visits ? nets('sum(visits)') : ''}`);
   }
   if (table === 'visit_rollup' || table === 'event_rollup') {
     const g = dims.find(isTime)?.granularity;
