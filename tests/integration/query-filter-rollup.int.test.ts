@@ -4,9 +4,10 @@ import { exec, type ClickHouseClient } from '../../core/clickhouse.ts';
 import { readRolledDays, type RolledDays } from '../../core/filter-rollup-state.ts';
 import type { Site } from '../../core/registry.ts';
 import { siteOverview } from '../../dashboard/api/query/assemble/overview.ts';
-import { rollSite } from '../../worker/roll-visit-filters.ts';
-import { FIXTURE_NOW, startQueryFixture, type LoadedFixture } from '../fixtures/query-fixture.ts';
-import type { TestPlatform } from '../helpers/platform.ts';
+import { createLogger } from '../../core/log.ts';
+import { rollSite, startFilterRoller } from '../../worker/roll-visit-filters.ts';
+import { FIXTURE_NOW, loadQueryFixture, startQueryFixture, type LoadedFixture } from '../fixtures/query-fixture.ts';
+import { startTestPlatform, type TestPlatform } from '../helpers/platform.ts';
 import { recordingClient } from '../helpers/recording-client.ts';
 
 /**
@@ -107,4 +108,33 @@ describe('filter rollup: filtered overviews from settled visits and their events
     assert.deepEqual(await siteOverview(ch, as(before!), { dateRange: week, now: FIXTURE_NOW, filters }),
       await siteOverview(ch, as(before!), { dateRange: week, now: FIXTURE_NOW, filters, rollups: false }));
   });
+});
+
+describe('filter rollup: the worker\'s background passes', () => {
+  it('roll every site\'s settled days, newest first, back to the Monday before the month of its first visit, one worker at a time', async () => {
+    const p = await startTestPlatform({}, ['worker']);
+    try {
+      // The fixture sends past event times straight to the ingest script, which the collector never does: the passes
+      // start once it is loaded, as they would over settled traffic.
+      const fx = await loadQueryFixture(p);
+      const roller = startFilterRoller(p.services.ch, p.services.redis, p.services.prefix, createLogger('silent'), { everyMs: 100, budgetMs: 2_000 });
+      let run: RolledDays | undefined;
+      const deadline = Date.now() + 90_000;
+      while (Date.now() < deadline && !(run && run.from <= '2026-02-23')) {
+        await new Promise((r) => setTimeout(r, 200));
+        run = (await readRolledDays(p.services.ch)).get(fx.site.siteId);
+      }
+      await roller.stop();
+      assert.equal(run?.from, '2026-02-23', 'the first visit is in March 2026');
+      assert.ok(run!.until >= '2026-12-01', `up to the settled days of now (${run!.until})`);
+      assert.equal(await p.services.redis.exists(`${p.services.prefix}filter-roller`), 0, 'the lock is given back');
+      const filters = [['is', 'visit:country', ['DE']]];
+      const site = { ...fx.site, filtersRolled: run! };
+      assert.deepEqual(await siteOverview(p.services.ch, site, { dateRange: week, now: FIXTURE_NOW, filters }),
+        await siteOverview(p.services.ch, site, { dateRange: week, now: FIXTURE_NOW, filters, rollups: false }));
+    } finally {
+      await p.close();
+    }
+  });
+  const week = ['2026-03-23', '2026-03-29'];
 });
