@@ -89,7 +89,7 @@ const version = () => (lastVersion = Math.max(Date.now(), lastVersion + 1));
  * days back to `backTo` (default: the month of its first visit, within the retention). Returns the rolled run.
  */
 export async function rollSite(ch: ClickHouseClient, site: SiteZone, rolled: RolledDays | undefined, storedUntil: number,
-  opts: { budgetMs: number; backTo?: string }): Promise<RolledDays> {
+  opts: { budgetMs: number; backTo?: string; forwardOnly?: boolean }): Promise<RolledDays> {
   const deadline = Date.now() + opts.budgetMs;
   // A site never rolled starts at the day being filled now: nothing before it is rolled yet.
   let run = rolled ?? (() => { const d = localDate(storedUntil - SETTLE_MS, site.timezone); return { from: d, until: d }; })();
@@ -98,6 +98,7 @@ export async function rollSite(ch: ClickHouseClient, site: SiteZone, rolled: Rol
     await rollDay(ch, site, run.until, next);
     run = next;
   }
+  if (opts.forwardOnly) return run;
   const floor = opts.backTo ?? await firstDayToRoll(ch, site, storedUntil);
   while (Date.now() < deadline && floor !== null && run.from > floor) {
     const d = addDays(run.from, -1);
@@ -143,9 +144,13 @@ export function startFilterRoller(ch: ClickHouseClient, redis: Redis, prefix: st
         'SELECT site_id, timezone, toUnixTimestamp64Milli(visits_stamped_since) AS stamped FROM sites FINAL WHERE deleted = 0');
       const rolled = await readRolledDays(ch);
       const deadline = Date.now() + opts.budgetMs;
-      for (const s of sites) {
-        if (stopped || Date.now() >= deadline) break;
-        await rollSite(ch, { siteId: s.site_id, timezone: s.timezone, visitsStampedSince: Number(s.stamped) }, rolled.get(s.site_id), until, { budgetMs: deadline - Date.now() });
+      // Every site's newly settled days first, then older days: one site's backfill never holds up another's today.
+      for (const forwardOnly of [true, false]) {
+        for (const s of sites) {
+          if (stopped || Date.now() >= deadline) break;
+          const zone = { siteId: s.site_id, timezone: s.timezone, visitsStampedSince: Number(s.stamped) };
+          rolled.set(s.site_id, await rollSite(ch, zone, rolled.get(s.site_id), until, { budgetMs: deadline - Date.now(), forwardOnly }));
+        }
       }
     } finally {
       await redis.del(lock).catch(() => undefined);
