@@ -165,6 +165,7 @@ export async function runDemo(ch: ClickHouseClient, registry: Registry, opts: De
   }
 
   await forgetFilterRollup(ch, site.siteId);
+  await registry.reload(); // this process's sites no longer name the dropped days as rolled
   const [counts] = await queryRows<{ events: string; visits: string }>(ch,
     `SELECT (SELECT count() FROM events WHERE site_id = {s:String}) AS events,
       (SELECT sum(sign) FROM sessions WHERE site_id = {s:String}) AS visits`, { s: site.siteId });
