@@ -101,6 +101,11 @@ export async function insertRows(ch: ClickHouseClient, table: string, rows: read
   await ch.insert({ table: insertTarget(table, dedupToken), values: rows as object[], format: 'JSONEachRow' });
 }
 
+/** INSERT ... SELECT (parameters in `select`); with a token, a statement run again is stored once, as insertRows. */
+export async function insertSelect(ch: ClickHouseClient, table: string, select: string, params: Record<string, unknown>, dedupToken?: string): Promise<void> {
+  await exec(ch, `INSERT INTO ${insertTarget(table, dedupToken)} ${select}`, params);
+}
+
 /** Inserts rows that are already JSONEachRow lines (the worker passes the collector's JSON through without parsing it). */
 export async function insertJsonLines(ch: ClickHouseClient, table: string, lines: readonly string[], dedupToken?: string): Promise<void> {
   if (lines.length === 0) return;

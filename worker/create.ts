@@ -16,7 +16,8 @@ export async function startWorker(cfg: Config, services: Services, log: Logger):
   const drainer = new EventDrainer(services.ch, services.redis, services.prefix, log, cfg.flush);
   await drainer.start();
   const drops = startDropFlusher(services.ch, services.redis, services.prefix, log);
-  const roller = cfg.filterRollup.everyMs > 0 ? startFilterRoller(services.ch, services.redis, services.prefix, log, cfg.filterRollup) : null;
+  const roller = cfg.filterRollup.everyMs > 0 ? startFilterRoller(services.ch, services.redis, services.prefix, log,
+    { ...cfg.filterRollup, retentionMonths: cfg.retentionMonths }) : null;
   const reports = new ReportWriter(services.antitheftCh, services.redis, services.prefix, log);
   return {
     drainer,

@@ -1,4 +1,5 @@
-import { exec, queryRows, type ClickHouseClient } from '../core/clickhouse.ts';
+import { randomUUID } from 'node:crypto';
+import { exec, insertSelect, queryRows, type ClickHouseClient } from '../core/clickhouse.ts';
 import { toChTime } from '../core/event.ts';
 import { readRolledDays, type RolledDays } from '../core/filter-rollup-state.ts';
 import { keys, SESSION_TIMEOUT_MS } from '../core/ingest-stream.ts';
@@ -10,8 +11,8 @@ import type { Redis } from '../core/redis.ts';
  * Rolls each site's settled visits up into visit_filter_rollup, and their events into event_filter_rollup
  * (core/migrations/013_visit_filter_rollup.sql), one local day at a time, each visit once. The rolled days of a site
  * are a contiguous run [from, until) (filter_rollup_state): new days join at the end as their visits settle, and
- * older days are filled in backwards, newest first, so the ranges people read most are rolled first after an upgrade. The query planner reads the
- * rolled days from the rollup and the rest from raw visits (dashboard/api/query/plan/rollups.ts).
+ * older days are filled in backwards, newest first, so the ranges people read most are rolled first after an upgrade.
+ * The query planner reads the rolled days from the rollup and the rest from raw rows (dashboard/api/query/plan/rollups.ts).
  *
  * A day is settled when every visit that started in it has ended: its last event is more than the visit timeout
  * (plus a margin for clocks) before everything up to now was stored. The collector timestamps web events when it
@@ -21,7 +22,7 @@ import type { Redis } from '../core/redis.ts';
  * the state row is done again on the next pass and stored once.
  */
 export const SETTLE_MS = SESSION_TIMEOUT_MS + 5 * 60_000;
-/** How far back the rollup is filled: the retention of visits (25 months, core/migrations/005_sessions.sql). */
+/** How far back the rollup is filled by default: the default retention (RETENTION_MONTHS). */
 const RETAIN_MONTHS = 25;
 
 /** A site as the roller needs it: its zone, and since when its events carry their visit (UTC ms; migration 012). */
@@ -38,11 +39,8 @@ function bucketsOf(d: string): { span: 'half' | 'week' | 'month'; start: string;
   ];
 }
 
-const token = (site: string, span: string, bucket: string) => {
-  const t = `vfr:${site}:${span}:${bucket}`;
-  if (!/^[A-Za-z0-9:_.-]{1,200}$/.test(t)) throw new Error(`bad rollup token ${t}`);
-  return t;
-};
+/** A roll's deduplication token: its site, span and bucket (the same roll again is the same token). */
+const token = (site: string, span: string, bucket: string) => `vfr:${site}:${span}:${bucket}`;
 
 /** Whether local day `d` of the site is settled by `storedUntil` (UTC ms: everything before it is stored). */
 async function settled(ch: ClickHouseClient, site: SiteZone, d: string, storedUntil: number): Promise<boolean> {
@@ -58,24 +56,18 @@ async function settled(ch: ClickHouseClient, site: SiteZone, d: string, storedUn
 async function rollDay(ch: ClickHouseClient, site: SiteZone, d: string, next: RolledDays): Promise<void> {
   const start = startOfDay(d, site.timezone);
   const p = { site: site.siteId, day: d, from: toChTime(start), to: toChTime(startOfDay(addDays(d, 1), site.timezone)) };
-  await exec(ch, `INSERT INTO visit_filter_rollup SETTINGS insert_deduplication_token = '${token(site.siteId, 'day', d)}'
-    SELECT * FROM visit_filter_day(site = {site:String}, day = {day:Date}, from = {from:DateTime64(3)}, to = {to:DateTime64(3)})`, p);
+  const day = 'day = {day:Date}, from = {from:DateTime64(3)}, to = {to:DateTime64(3)}';
+  await insertSelect(ch, 'visit_filter_rollup', `SELECT * FROM visit_filter_day(site = {site:String}, ${day})`, p, token(site.siteId, 'day', d));
   // Events unstamped (before migration 012) cannot say their visit's attributes: their days get no event rows, and
   // the planner reads them only for ranges after stamping began.
   const stamped = start >= (site.visitsStampedSince ?? 0);
-  if (stamped) {
-    await exec(ch, `INSERT INTO event_filter_rollup SETTINGS insert_deduplication_token = '${token(site.siteId, 'eday', d)}'
-      SELECT * FROM event_filter_day(site = {site:String}, day = {day:Date}, from = {from:DateTime64(3)}, to = {to:DateTime64(3)})`, p);
-  }
+  if (stamped) await insertSelect(ch, 'event_filter_rollup', `SELECT * FROM event_filter_day(site = {site:String}, ${day})`, p, token(site.siteId, 'eday', d));
+  const span = 'site = {site:String}, span = {span:String}, bucket = {bucket:Date}, end = {end:Date}';
   for (const b of bucketsOf(d)) {
     if (b.start < next.from || b.end > next.until) continue;
     const q = { site: site.siteId, span: b.span, bucket: b.start, end: b.end };
-    await exec(ch, `INSERT INTO visit_filter_rollup SETTINGS insert_deduplication_token = '${token(site.siteId, b.span, b.start)}'
-      SELECT * FROM visit_filter_span(site = {site:String}, span = {span:String}, bucket = {bucket:Date}, end = {end:Date})`, q);
-    if (stamped) {
-      await exec(ch, `INSERT INTO event_filter_rollup SETTINGS insert_deduplication_token = '${token(site.siteId, `e${b.span}`, b.start)}'
-        SELECT * FROM event_filter_span(site = {site:String}, span = {span:String}, bucket = {bucket:Date}, end = {end:Date})`, q);
-    }
+    await insertSelect(ch, 'visit_filter_rollup', `SELECT * FROM visit_filter_span(${span})`, q, token(site.siteId, b.span, b.start));
+    if (stamped) await insertSelect(ch, 'event_filter_rollup', `SELECT * FROM event_filter_span(${span})`, q, token(site.siteId, `e${b.span}`, b.start));
   }
   await exec(ch, `INSERT INTO filter_rollup_state (site_id, rolled_from, rolled_until, version)
     VALUES ({site:String}, {from:Date}, {until:Date}, {v:UInt64})`, { site: site.siteId, from: next.from, until: next.until, v: version() });
@@ -89,7 +81,7 @@ const version = () => (lastVersion = Math.max(Date.now(), lastVersion + 1));
  * days back to `backTo` (default: the month of its first visit, within the retention). Returns the rolled run.
  */
 export async function rollSite(ch: ClickHouseClient, site: SiteZone, rolled: RolledDays | undefined, storedUntil: number,
-  opts: { budgetMs: number; backTo?: string; forwardOnly?: boolean }): Promise<RolledDays> {
+  opts: { budgetMs: number; backTo?: string; forwardOnly?: boolean; retentionMonths?: number }): Promise<RolledDays> {
   const deadline = Date.now() + opts.budgetMs;
   // A site never rolled starts at the day being filled now: nothing before it is rolled yet.
   let run = rolled ?? (() => { const d = localDate(storedUntil - SETTLE_MS, site.timezone); return { from: d, until: d }; })();
@@ -99,7 +91,7 @@ export async function rollSite(ch: ClickHouseClient, site: SiteZone, rolled: Rol
     run = next;
   }
   if (opts.forwardOnly) return run;
-  const floor = opts.backTo ?? await firstDayToRoll(ch, site, storedUntil);
+  const floor = opts.backTo ?? await firstDayToRoll(ch, site, storedUntil, opts.retentionMonths ?? RETAIN_MONTHS);
   while (Date.now() < deadline && floor !== null && run.from > floor) {
     const d = addDays(run.from, -1);
     if (!await settled(ch, site, d, storedUntil)) break;
@@ -111,11 +103,11 @@ export async function rollSite(ch: ClickHouseClient, site: SiteZone, rolled: Rol
 }
 
 /** The Monday before the first of the month of the site's first visit (so that its weeks and month complete), or null. */
-async function firstDayToRoll(ch: ClickHouseClient, site: SiteZone, now: number): Promise<string | null> {
+async function firstDayToRoll(ch: ClickHouseClient, site: SiteZone, now: number, months: number): Promise<string | null> {
   const [r] = await queryRows<{ first: string; n: string }>(ch,
     'SELECT toUnixTimestamp64Milli(min(start)) AS first, count() AS n FROM sessions WHERE site_id = {site:String}', { site: site.siteId });
   if (!r || Number(r.n) === 0) return null;
-  const retained = addMonths(localDate(now, site.timezone), -RETAIN_MONTHS);
+  const retained = addMonths(localDate(now, site.timezone), -months);
   const first = localDate(Number(r.first), site.timezone);
   return monday(startOfMonth(first > retained ? first : retained));
 }
@@ -126,7 +118,7 @@ export async function storedUntil(redis: Redis, prefix: string): Promise<number>
   return first ? Number(first[0].split('-')[0]) : Date.now();
 }
 
-export interface FilterRollerOptions { everyMs: number; budgetMs: number }
+export interface FilterRollerOptions { everyMs: number; budgetMs: number; retentionMonths: number }
 
 /**
  * The worker's background roller: every `everyMs`, one pass over the sites, spending at most `budgetMs` in all.
@@ -134,10 +126,11 @@ export interface FilterRollerOptions { everyMs: number; budgetMs: number }
  */
 export function startFilterRoller(ch: ClickHouseClient, redis: Redis, prefix: string, log: Logger, opts: FilterRollerOptions) {
   const lock = `${prefix}filter-roller`;
+  const owner = randomUUID();
   let stopped = false;
   let running: Promise<void> | null = null;
   const pass = async () => {
-    if (stopped || !(await redis.set(lock, '1', 'PX', opts.budgetMs * 3 + 60_000, 'NX'))) return;
+    if (stopped || !(await redis.set(lock, owner, 'PX', opts.budgetMs * 3 + 60_000, 'NX'))) return;
     try {
       const until = await storedUntil(redis, prefix);
       const sites = await queryRows<{ site_id: string; timezone: string; stamped: string }>(ch,
@@ -149,11 +142,13 @@ export function startFilterRoller(ch: ClickHouseClient, redis: Redis, prefix: st
         for (const s of sites) {
           if (stopped || Date.now() >= deadline) break;
           const zone = { siteId: s.site_id, timezone: s.timezone, visitsStampedSince: Number(s.stamped) };
-          rolled.set(s.site_id, await rollSite(ch, zone, rolled.get(s.site_id), until, { budgetMs: deadline - Date.now(), forwardOnly }));
+          rolled.set(s.site_id, await rollSite(ch, zone, rolled.get(s.site_id), until, { budgetMs: deadline - Date.now(), forwardOnly,
+            retentionMonths: opts.retentionMonths }));
         }
       }
     } finally {
-      await redis.del(lock).catch(() => undefined);
+      // Only our own lock: a pass that outlived it must not free another worker's.
+      await redis.eval("if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end return 0", 1, lock, owner).catch(() => undefined);
     }
   };
   const tick = () => {

@@ -117,7 +117,7 @@ describe('filter rollup: the worker\'s background passes', () => {
       // The fixture sends past event times straight to the ingest script, which the collector never does: the passes
       // start once it is loaded, as they would over settled traffic.
       const fx = await loadQueryFixture(p);
-      const roller = startFilterRoller(p.services.ch, p.services.redis, p.services.prefix, createLogger('silent'), { everyMs: 100, budgetMs: 2_000 });
+      const roller = startFilterRoller(p.services.ch, p.services.redis, p.services.prefix, createLogger('silent'), { everyMs: 100, budgetMs: 2_000, retentionMonths: 25 });
       let run: RolledDays | undefined;
       const deadline = Date.now() + 90_000;
       while (Date.now() < deadline && !(run && run.from <= '2026-02-23')) {
