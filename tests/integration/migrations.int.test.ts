@@ -47,4 +47,16 @@ describe('schema migrations on embedded ClickHouse', () => {
     const [row] = await queryRows<{ c: string }>(ch, 'SELECT count() AS c FROM events');
     assert.equal(Number(row!.c), 1);
   });
+
+  it('keeps events again by page (migration 015), so the visits that viewed a page are read from its granules alone; a DELETE still works', async () => {
+    await ch.command({ query: `INSERT INTO events (site_id, event_id, timestamp, name, pathname, session_id)
+      SELECT 'p', generateUUIDv4(), now64(3) - INTERVAL (number % 1000) MINUTE, 'pageview', concat('/page-', toString(number % 500)), number FROM numbers(200000)` });
+    const sql = `SELECT session_id FROM events WHERE site_id = 'p' AND timestamp >= now64(3) - INTERVAL 1 DAY AND timestamp < now64(3) + INTERVAL 1 DAY
+      AND name != 'engagement' AND pathname IN ['/page-7']`;
+    const plan = (await queryRows<{ explain: string }>(ch, `EXPLAIN indexes = 1, projections = 1 ${sql}`)).map((r) => r.explain).join('\n');
+    assert.match(plan, /ReadFromMergeTree \(events_by_page\)/);
+    assert.equal((await queryRows(ch, sql)).length, 400);
+    await ch.command({ query: "DELETE FROM events WHERE site_id = 'p' AND pathname = '/page-7'" });
+    assert.equal((await queryRows(ch, sql)).length, 0, 'deleted rows are gone from the projection too');
+  });
 });

@@ -44,7 +44,16 @@ describe('filter rollup: filtered overviews from settled visits and their events
     // Each visit of those days once per filter dimension (4) and panel dimension (visit_rollup's 15, visitor types included).
     const visits = await count(`SELECT sum(sign) AS n FROM sessions WHERE site_id = {s:String}
       AND start >= toDateTime64('2026-03-15 23:00:00', 3) AND start < toDateTime64('2026-03-28 23:00:00', 3)`);
-    assert.equal(await count("SELECT sum(visits) AS n FROM visit_filter_rollup WHERE site_id = {s:String} AND span = 'day'"), visits * 4 * 15);
+    assert.equal(await count(`SELECT sum(visits) AS n FROM visit_filter_rollup WHERE site_id = {s:String} AND span = 'day'
+      AND fdim IN ('source', 'channel', 'country', 'device')`), visits * 4 * 15);
+    // And once under each distinct page it viewed and each event name it sent (migration 014), engagement pings left out.
+    const ofVisits = `FROM events WHERE site_id = {s:String} AND name != 'engagement' AND session_id IN (SELECT session_id FROM sessions
+      WHERE site_id = {s:String} AND start >= toDateTime64('2026-03-15 23:00:00', 3) AND start < toDateTime64('2026-03-28 23:00:00', 3))`;
+    for (const [fdim, col] of [['pathname', 'pathname'], ['name', 'name']]) {
+      const pairs = await count(`SELECT count() AS n FROM (SELECT DISTINCT session_id, ${col} ${ofVisits})`);
+      assert.ok(pairs > visits, `${fdim}: some visits have several`);
+      assert.equal(await count(`SELECT sum(visits) AS n FROM visit_filter_rollup WHERE site_id = {s:String} AND span = 'day' AND fdim = '${fdim}'`), pairs * 15, fdim);
+    }
     // And each of their events (engagement pings left out) once per filter dimension, by its day.
     const events = await count(`SELECT count() AS n FROM events WHERE site_id = {s:String} AND name != 'engagement'
       AND timestamp >= toDateTime64('2026-03-15 23:00:00', 3) AND timestamp < toDateTime64('2026-03-28 23:00:00', 3)`);
@@ -73,6 +82,23 @@ describe('filter rollup: filtered overviews from settled visits and their events
     }
     const de = await siteOverview(ch, site, { dateRange: week, now: FIXTURE_NOW, filters: [['is', 'visit:country', ['DE']]] });
     assert.equal(de.headline.visits!.value, 4, 'A1, A2, A3 and C1 (the hand-computed set)');
+  });
+
+  it('answers visit figures under one page or goal from rolled days and raw days after them, equal to raw visits', async () => {
+    const site = as((await rolled())!);
+    // /pricing: A2, B1, C1 (its /pricing at 23:55 Friday) and D1; Signup: A2 and D1. /docs: C1 again past midnight.
+    const expected = new Map([['/pricing', 4], ['Signup', 2], ['/docs', 2]]);
+    for (const filters of [[['is', 'event:page', ['/pricing']]], [['is', 'event:name', ['Signup']]], [['is', 'event:page', ['/docs']]]]) {
+      for (const s0 of [site, as({ from: '2026-03-16', until: '2026-03-26' })]) {
+        statements.length = 0;
+        const got = await siteOverview(ch, s0, { dateRange: week, comparison: 'previous_period', now: FIXTURE_NOW, filters, together: false });
+        assert.ok(statements.some((s) => /FROM visit_filter_rollup\b/.test(s)), `${JSON.stringify(filters)} reads the filter rollup`);
+        assert.equal(statements.some((s) => /UNION ALL/.test(s)), s0 !== site, 'raw days only after the rolled ones');
+        const raw = await siteOverview(ch, s0, { dateRange: week, comparison: 'previous_period', now: FIXTURE_NOW, filters, rollups: false, together: false });
+        assert.deepEqual(got, raw, JSON.stringify(filters));
+        assert.equal(got.headline.visits!.value, expected.get((filters[0]![2] as string[])[0]!), JSON.stringify(filters));
+      }
+    }
   });
 
   it('reads the days after the rolled ones from raw visits in the same statement, and the sum equals raw rows', async () => {

@@ -61,7 +61,7 @@ describe('rollup migration: backfill of existing rows', () => {
 
   it('fills the rollups from the rows stored before it, then from new rows', async () => {
     const started = Date.now();
-    assert.deepEqual(await migrate(ch), [8, 9, 10, 11, 12, 13]);
+    assert.deepEqual(await migrate(ch), loadMigrations().map((m) => m.version).filter((v) => v >= 8), 'every migration from 008 on');
     const linked = await queryRows<{ id: string; since: string }>(ch,
       'SELECT site_id AS id, toUnixTimestamp64Milli(visits_linked_since) AS since FROM sites FINAL ORDER BY site_id');
     assert.equal(linked.length, 2);

@@ -9,7 +9,7 @@ import { mergeable } from '../../dashboard/api/query/run/together.ts';
 import { buildWebQuery } from '../../dashboard/api/query/sql/web-query.ts';
 import { WEB_DIMENSIONS, type DimensionDef } from '../../dashboard/api/query/catalog/dimensions.ts';
 import { ROLLUP_VISITORS } from '../../dashboard/api/query/catalog/metrics.ts';
-import { FILTER_KEYS, rollupWindow } from '../../dashboard/api/query/plan/rollups.ts';
+import { EVENT_FILTER_KEYS, FILTER_KEYS, rollupWindow } from '../../dashboard/api/query/plan/rollups.ts';
 import { readFileSync } from 'node:fs';
 import type { TupleParam } from '@clickhouse/client';
 
@@ -319,6 +319,22 @@ describe('query builder: filtered visit figures from the filter rollup (migratio
     assert.match(web(country).plan!.join('\n'), /^sessions: no days of the site are in the filter rollup yet/);
   });
 
+  it('reads visit figures under one page or event name from the filter rollup (migration 014), and other page filters from raw visits', () => {
+    const plan = (filters: unknown[]) => web({ ...country, filters }, range, { filtersRolled: days }).plan!.join('\n');
+    assert.match(plan([['is', 'event:page', ['/pricing']]]), /^visit_filter_rollup: visit:source under event:page over \d+ bucket range/);
+    assert.match(plan([['is', 'event:name', ['Signup']]]), /^visit_filter_rollup: visit:source under event:name over/);
+    const q = web({ ...country, filters: [['is', 'event:page', ['/pricing']]] }, range, { filtersRolled: { from: range.first, until: addDays(range.first, 3) } });
+    assert.match(q.sql, /FROM visit_filter_rollup[\s\S]*UNION ALL[\s\S]*FROM sessions[\s\S]*session_id IN \(SELECT session_id FROM events/, 'raw days test each visit for such an event');
+    // A visit is in the rollup once under each of its pages: two pages, a negation or a case-folded match would count it
+    // twice or need the visits not there.
+    for (const filters of [[['is', 'event:page', ['/pricing', '/']]], [['is_not', 'event:page', ['/pricing']]], [['contains', 'event:page', ['/pri']]],
+      [['is', 'event:page', ['/Pricing'], { case_sensitive: false }]], [['or', [['is', 'event:page', ['/a']], ['is', 'event:page', ['/b']]]]]]) {
+      assert.match(plan(filters), /^sessions: the filter rollup keeps event:page as the only filter with one value, is and case-sensitive/, JSON.stringify(filters));
+    }
+    assert.match(plan([['is', 'event:page', ['/pricing']], ['is', 'visit:country', ['DE']]]), /^sessions: the filter rollup keeps one filter on .*, or one event:page or event:name only/);
+    assert.match(plan([['is', 'event:props:plan', ['pro']]]), /^sessions: the filter rollup keeps one filter on/);
+  });
+
   it('reads top pages under a visit filter from the event filter rollup, once the range\'s events carry their visit', () => {
     const pages = { metrics: ['visitors', 'pageviews'], dimensions: ['event:page'], filters: [['is', 'visit:country', ['DE']]] };
     assert.match(web(pages, range, { filtersRolled: days }).plan!.join('\n'), /^event_filter_rollup: event:page under visit:country over \d+ bucket range/);
@@ -326,11 +342,16 @@ describe('query builder: filtered visit figures from the filter rollup (migratio
   });
 
   it('keeps in the view the roller reads the catalog expressions, for the filter and for every panel dimension', () => {
-    const migration = readFileSync(new URL('../../core/migrations/013_visit_filter_rollup.sql', import.meta.url), 'utf8').replace(/\s+/g, ' ');
+    const read = (file: string) => readFileSync(new URL(`../../core/migrations/${file}`, import.meta.url), 'utf8').replace(/\s+/g, ' ');
+    const migration = read('013_visit_filter_rollup.sql');
+    // The visit view as migration 014 replaced it: the same panels, and the pages and event names of each visit.
+    const visits = read('014_page_goal_filter_rollup.sql');
     const kept = Object.values(WEB_DIMENSIONS).filter((d: DimensionDef) => d.level === 'visit' && d.rollup) as DimensionDef[];
-    for (const d of kept) assert.ok(migration.includes(`('${d.rollup}', ${d.sql})`), d.rollup);
-    const filters = /ARRAY JOIN \[(.*?)\] AS kf/.exec(migration)![1]!;
+    for (const d of kept) assert.ok(visits.includes(`('${d.rollup}', ${d.sql})`), d.rollup);
+    const filters = /ARRAY JOIN arrayConcat\(\[(.*?)\], arrayMap\(x -> \('pathname', x\), pages\), arrayMap\(x -> \('name', x\), names\)\) AS kf/.exec(visits)![1]!;
     assert.deepEqual([...filters.matchAll(/\('(\w+)', /g)].map((m) => m[1]), FILTER_KEYS);
+    assert.deepEqual(EVENT_FILTER_KEYS, ['pathname', 'name']);
+    for (const k of EVENT_FILTER_KEYS) assert.equal(WEB_DIMENSIONS[k === 'name' ? 'event:name' : 'event:page'].rollup, k);
     for (const k of FILTER_KEYS) assert.ok(filters.includes(`('${k}', ${kept.find((d) => d.rollup === k)!.sql})`), k);
     // The event rows take the same filter values from each event's stamp.
     const stamped = /FROM events ARRAY JOIN \[(.*?)\] AS kf/.exec(migration)![1]!;

@@ -24,9 +24,10 @@ import { webMetric, type WebSource, type WebTable } from '../catalog/metrics.ts'
  *   visitor counts need the visit's fixed attributes, so a dimension that changes during a visit (exit page) takes
  *   signed sums only, as the raw plan does; new/returning visitors read the visitor_type rows.
  * - event_rollup: event:page and event:name (plus time), filtered on those alone, metrics with an event_rollup form.
- * - visit_filter_rollup (migration 013): what visit_rollup answers, under filters on one of FILTER_KEYS, over local
- *   days or coarser buckets (no hours), for ranges starting on a rolled day (Site.filtersRolled): the rolled days from
- *   the rollup, the days after them from raw visits in the rollup's shape (sql/rollup-rows.ts), merged.
+ * - visit_filter_rollup (migrations 013, 014): what visit_rollup answers, under filters on one of FILTER_KEYS, or one
+ *   page or event name (EVENT_FILTER_KEYS), over local days or coarser buckets (no hours), for ranges starting on a
+ *   rolled day (Site.filtersRolled): the rolled days from the rollup, the days after them from raw visits in the
+ *   rollup's shape (sql/rollup-rows.ts), merged.
  * - event_filter_rollup (migration 013): what event_rollup answers, under the same visit filters besides its own,
  *   on the same days, once the range's events carry their visit (migration 012).
  */
@@ -98,14 +99,22 @@ export function rollupTimeAble(w: RollupWindow, g: Granularity): boolean {
 
 /** The visit dimensions (their visit_rollup keys) visit_filter_rollup keeps as a filter (core/migrations/013_visit_filter_rollup.sql). */
 export const FILTER_KEYS = ['source', 'channel', 'country', 'device'];
+/**
+ * The event dimensions (their event_rollup keys) it keeps as a filter of visit figures (migration 014): a visit's rows
+ * once for each distinct page it viewed and each event name it sent.
+ */
+export const EVENT_FILTER_KEYS = ['pathname', 'name'];
 
 /** A site's rolled days as UTC ms of local dates (as RollupWindow.days), and the instant the first unrolled one starts. */
 export interface Rolled { from: number; until: number; untilAt: number }
 export const rolledIn = (r: RolledDays | undefined, tz: string): Rolled | undefined =>
   r && r.until > r.from ? { from: dayMs(r.from), until: dayMs(r.until), untilAt: startOfDay(r.until, tz) } : undefined;
 
-/** Where visit_filter_rollup answers: the filter's key, the rolled part of the window, and where raw visits take over. */
-export interface FilterRows { key: string; window: RollupWindow; tailFrom: number | null }
+/**
+ * Where visit_filter_rollup answers: the filter's key (fdim) and dimension, the rolled part of the window, and where
+ * raw visits take over.
+ */
+export interface FilterRows { key: string; on: string; window: RollupWindow; tailFrom: number | null }
 
 /** One aggregation as the planner sees it: its raw source, dimensions, filters and the metrics it computes. */
 export interface Aggregation {
@@ -168,33 +177,50 @@ export function planSource(a: Aggregation, w: RollupWindow | null): SourcePlan {
   if (!filterOut.length) return { table: 'event_rollup', why: `event_rollup: ${what} over ${w.cover.length} bucket range(s)` };
   // Visit filters on events: the event filter rollup, read from each event's stamp.
   if (!a.stamped) return raw(`the event filter rollup needs events that carry their visit (the range starts before)`);
-  const rows = filterRows(a, w, filterOut);
+  const rows = filterRows(a, w, filterKey(a, filterOut, false));
   if (typeof rows === 'string') return raw(rows);
-  return { table: 'event_filter_rollup', rows, why: `event_filter_rollup: ${what} under visit:${rows.key}${rowsWhy(rows, a.rolled!)}` };
+  return { table: 'event_filter_rollup', rows, why: `event_filter_rollup: ${what} under ${rows.on}${rowsWhy(rows, a.rolled!)}` };
 }
 
 /**
  * The filter rollups (visit_filter_rollup, event_filter_rollup) for a filtered aggregation their unfiltered rollup
- * would answer: every visit filter is on one kept filter dimension (any operator: each visit has one value of it),
- * the range is whole local days starting on a rolled day, and no time bucket is finer than a day. The reason if not.
+ * would answer: every filter is on the one kept filter dimension `key` (see filterKey), the range is whole local days
+ * starting on a rolled day, and no time bucket is finer than a day. The reason if not.
  */
-function filterRows(a: Aggregation, w: RollupWindow, on: DimRef[]): FilterRows | string {
-  const key = new Set(on.map((d) => d.name)).size === 1 && on[0]!.def.level === 'visit' ? on[0]!.def.rollup : undefined;
-  if (!key || !FILTER_KEYS.includes(key)) return `the filter rollup keeps one filter on ${FILTER_KEYS.map((k) => `visit:${k}`).join(', ')} only`;
+function filterRows(a: Aggregation, w: RollupWindow, key: { key: string; on: string } | string): FilterRows | string {
+  if (typeof key === 'string') return key;
   if (!w.days || a.dims.some((d) => isTime(d) && d.granularity === 'hour')) return 'the filter rollup holds local days, and the range or its buckets are not whole ones';
   const r = a.rolled;
   if (!r || w.days.from < r.from || w.days.from >= r.until) {
     return r ? `the filter rollup holds the days from ${iso(r.from)} to ${iso(r.until)} (not including), not this range's start` : 'no days of the site are in the filter rollup yet';
   }
   const to = Math.min(w.days.to, r.until);
-  return { key, window: { cover: cover(w.days.from, to), days: { from: w.days.from, to }, hours: false }, tailFrom: w.days.to > r.until ? r.untilAt : null };
+  return { ...key, window: { cover: cover(w.days.from, to), days: { from: w.days.from, to }, hours: false }, tailFrom: w.days.to > r.until ? r.untilAt : null };
+}
+
+/**
+ * The kept filter dimension of filters on `on`: one of FILTER_KEYS under any operator (each visit has one value of
+ * it); for visit figures (`eventKeys`), also one page or event name as the only filter, one value, positive and
+ * case-sensitive, since a visit is in the rollup once under each page it viewed: `is` /pricing counts it once, but an
+ * OR of two of its pages would count it twice, and a negation needs the visits it is not under. The reason if none.
+ */
+function filterKey(a: Aggregation, on: DimRef[], eventKeys: boolean): { key: string; on: string } | string {
+  const names = new Set(on.map((d) => d.name));
+  const dim = names.size === 1 ? on[0]! : undefined;
+  if (dim?.def.level === 'visit' && FILTER_KEYS.includes(dim.def.rollup ?? '')) return { key: dim.def.rollup!, on: dim.name };
+  const only = a.filters.length === 1 && 'dim' in a.filters[0]! ? a.filters[0] : undefined;
+  if (eventKeys && dim?.def.level === 'event' && dim.prop === undefined && EVENT_FILTER_KEYS.includes(dim.def.rollup ?? '')) {
+    if (only && only.op === 'is' && only.values.length === 1 && only.caseSensitive) return { key: dim.def.rollup!, on: dim.name };
+    return `the filter rollup keeps ${dim.name} as the only filter with one value, is and case-sensitive (a visit is there once per page or event name)`;
+  }
+  return `the filter rollup keeps one filter on ${FILTER_KEYS.map((k) => `visit:${k}`).join(', ')}${eventKeys ? ', or one event:page or event:name' : ''} only`;
 }
 const rowsWhy = (rows: FilterRows, r: Rolled) =>
   ` over ${rows.window.cover.length} bucket range(s)${rows.tailFrom !== null ? `, the days from ${iso(r.until)} from raw rows` : ''}`;
 
 function filterRollup(a: Aggregation, w: RollupWindow, what: string, raw: (why: string) => SourcePlan): SourcePlan {
-  const rows = filterRows(a, w, leaves(a.filters).map((l) => l.dim));
+  const rows = filterRows(a, w, filterKey(a, leaves(a.filters).map((l) => l.dim), true));
   if (typeof rows === 'string') return raw(rows);
-  return { table: 'visit_filter_rollup', rows, why: `visit_filter_rollup: ${what} under visit:${rows.key}${rowsWhy(rows, a.rolled!)}` };
+  return { table: 'visit_filter_rollup', rows, why: `visit_filter_rollup: ${what} under ${rows.on}${rowsWhy(rows, a.rolled!)}` };
 }
 const iso = (t: number) => new Date(t).toISOString().slice(0, 10);

@@ -8,7 +8,7 @@ import type { Filter } from '../catalog/filters.ts';
 import { SPANS, type FilterRows, type RollupWindow } from '../plan/rollups.ts';
 import type { Params } from './params.ts';
 import { timeBucketSql } from './time-bucket.ts';
-import { eventsWhere, eventTarget, sessionsWhere, visitTarget } from './sources.ts';
+import { eventsWhere, eventTarget, sessionsWhere, visitHasEvent, visitTarget } from './sources.ts';
 
 /** SQL over the rollup rows the planner picked (plan/rollups.ts): which rows, their time buckets, which table. */
 
@@ -54,7 +54,8 @@ export function rollupKeys(dims: DimRef[]): { key: string; sql: string }[] {
 }
 
 /**
- * visit_filter_rollup's rows for panel keys `keys` under `filters` (all on the plan's filter key, read as `fvalue`),
+ * visit_filter_rollup's rows for panel keys `keys` under `filters` (all on the plan's filter key, read as `fvalue`,
+ * a page or event name too: a visit's row under each of its pages is the visit having an event there),
  * over the plan's rolled buckets (day rows with a time bucket `g`), and after the rolled days the same rows built
  * from raw visits: bucket (the local day), dim, value, a visitor sketch and signed sums, the columns visit_rollup's
  * metric forms read. The sketch of raw rows counts -1 rows too: they carry their visit's visitor and fixed attributes.
@@ -63,7 +64,7 @@ export function filterRollupRelation(params: Params, rows: FilterRows, filters: 
   const names = params.add(keys.map((k) => k.key), 'Array(String)');
   const rolled = `SELECT bucket, dim, value, visitors, visits, pageviews, custom_events, bounces, duration_ms FROM visit_filter_rollup
     WHERE ${rollupWhere(params, rows.window, g)} AND fdim = ${params.add(rows.key, 'String')}
-      AND ${compileFilters(filters, { params, home: { level: 'visit', expr: () => 'fvalue' } })} AND dim IN ${names}`;
+      AND ${compileFilters(filters, { params, home: { level: 'visit', expr: () => 'fvalue', carries: () => true } })} AND dim IN ${names}`;
   if (rows.tailFrom === null) return `(${rolled})`;
   const from = params.add(toChTime(rows.tailFrom), 'DateTime64(3)');
   // t_ names: an alias named as a column would stand for it in the other sums.
@@ -71,7 +72,8 @@ export function filterRollupRelation(params: Params, rows: FilterRows, filters: 
       uniqCombinedState(12)(visitor_id) AS t_visitors, sum(sign) AS t_visits, sum(sign * pageviews) AS t_pageviews, sum(sign * events) AS t_events,
       sum(sign * is_bounce) AS t_bounces, sum(sign * duration_ms) AS t_duration
     FROM sessions ARRAY JOIN [${keys.map((k) => `(${params.add(k.key, 'String')}, ${k.sql})`).join(', ')}] AS kv
-    WHERE ${sessionsWhere(params)} AND start >= ${from} AND ${compileFilters(filters, { params, home: visitTarget(params) })}
+    WHERE ${sessionsWhere(params)} AND start >= ${from}
+      AND ${compileFilters(filters, { params, home: visitTarget(params), other: eventTarget(params), member: visitHasEvent(params) })}
     GROUP BY t_bucket, t_dim, t_value`;
   return `(${rolled}\n  UNION ALL\n  ${tail})`;
 }
