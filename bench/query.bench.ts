@@ -252,21 +252,36 @@ try {
   const productBare = () => runCompiled(raw, { name: 'bare', params: { p: products.map((x) => x.productId), now },
     sql: `SELECT count() AS n, uniq(install_id) AS v FROM product_events WHERE product_id IN {p:Array(String)}
       AND timestamp >= toDateTime64({now:Int64} / 1000, 3) - INTERVAL 91 DAY AND timestamp < toDateTime64({now:Int64} / 1000, 3)` });
-  const productQuery = (body: Record<string, unknown>, scope: typeof products) =>
-    () => executeQuery(ch, { kind: 'product', products: scope }, parseQueryRequest({ date_range: '91d', ...body }), now);
-  const ranking = await timed(productQuery({ product_id: products[0]!.name, metrics: ['feature_users', 'feature_share', 'events'], dimensions: ['feature'],
-    filters: [['is_not', 'feature', ['']]], pagination: { limit: 25 } }, [products[0]!]));
+  const productQuery = (body: Record<string, unknown>, scope: typeof products, rollups = true) =>
+    () => executeQuery(ch, { kind: 'product', products: scope }, parseQueryRequest({ date_range: '91d', ...body }), now, rollups);
   const both = products.map((x) => x.name);
-  const cases: [string, number][] = [['feature ranking (feature_users, feature_share, events by feature; one product)', ranking]];
-  for (const [label, body] of [
-    ['features compared (feature_users, feature_share by feature and product)', { metrics: ['feature_users', 'feature_share'], dimensions: ['feature', 'product'], filters: [['is_not', 'feature', ['']]], pagination: { limit: 15 } }],
-    ['products side by side (installs, events, DAU, WAU, MAU by product)', { metrics: ['active_installs', 'events', 'events_per_install', 'dau', 'wau', 'mau'], dimensions: ['product'] }],
-    ['products chart (active installs by week and product)', { metrics: ['active_installs'], dimensions: ['time:week', 'product'] }],
-  ] as const) cases.push([label, await timed(productQuery({ product_id: both, ...body }, products))]);
+  const productCases: [string, Record<string, unknown>, typeof products][] = [
+    ['feature ranking (feature_users, feature_share, events by feature; one product)', { product_id: products[0]!.name, metrics: ['feature_users', 'feature_share', 'events'],
+      dimensions: ['feature'], filters: [['is_not', 'feature', ['']]], pagination: { limit: 25 } }, [products[0]!]],
+    ['features compared (feature_users, feature_share by feature and product)', { product_id: both, metrics: ['feature_users', 'feature_share'], dimensions: ['feature', 'product'],
+      filters: [['is_not', 'feature', ['']]], pagination: { limit: 15 } }, products],
+    ['products side by side (installs, events, DAU, WAU, MAU by product)', { product_id: both, metrics: ['active_installs', 'events', 'events_per_install', 'dau', 'wau', 'mau'],
+      dimensions: ['product'] }, products],
+    ['products chart (active installs by week and product)', { product_id: both, metrics: ['active_installs'], dimensions: ['time:week', 'product'] }, products],
+  ];
   const pBare = await timed(productBare);
   const [pn] = await productBare() as { n: string }[];
-  console.log(`\n| product views, 91 days (${Number(pn!.n).toLocaleString('en')} product events of 2 products), median of ${RUNS} | view | bare scan | ratio |\n|---|---:|---:|---:|`);
-  for (const [label, ms] of cases) console.log(`| ${label} | ${ms.toFixed(0)} ms | ${pBare.toFixed(0)} ms | ${(ms / pBare).toFixed(1)}x |`);
+  console.log(`\n| product views, 91 days (${Number(pn!.n).toLocaleString('en')} product events of 2 products), median of ${RUNS} | view (daily rollup) | bare scan | ratio | raw events only | figures: mean / max difference (n) |`);
+  console.log('|---|---:|---:|---:|---:|---:|');
+  for (const [label, body, scope] of productCases) {
+    const ms = await timed(productQuery(body, scope));
+    const r0 = performance.now();
+    const rawOut = await productQuery(body, scope, false)();
+    const rawMs = performance.now() - r0;
+    // Each figure against raw events' (rows matched by their dimension values): event counts are exact, installs sketches.
+    const got = await productQuery(body, scope)();
+    const diffs = rawOut.results.flatMap((r) => {
+      const o = got.results.find((x) => JSON.stringify(x.dimensions) === JSON.stringify(r.dimensions));
+      return r.metrics.map((v, k) => { const a = Number(o?.metrics[k] ?? NaN); const b = Number(v); return b === 0 ? (a === 0 ? 0 : 1) : Math.abs(a - b) / b; });
+    });
+    const mean = diffs.reduce((x, y) => x + y, 0) / Math.max(diffs.length, 1);
+    console.log(`| ${label} | ${ms.toFixed(0)} ms | ${pBare.toFixed(0)} ms | ${(ms / pBare).toFixed(1)}x | ${rawMs.toFixed(0)} ms | ${(100 * mean).toFixed(2)}% / ${(100 * Math.max(0, ...diffs)).toFixed(2)}% (${diffs.length}) |`);
+  }
 } finally {
   await raw.close();
   if (!process.env.BENCH_DIR) rmSync(dir, { recursive: true, force: true });

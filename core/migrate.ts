@@ -20,6 +20,7 @@ const RETAINED_TABLES = [
   { table: 'event_rollup', expr: 'bucket' },
   { table: 'visit_filter_rollup', expr: 'bucket' },
   { table: 'event_filter_rollup', expr: 'bucket' },
+  { table: 'product_daily', expr: 'toDateTime(day)' },
 ] as const;
 
 export interface Migration { version: number; name: string; statements: string[] }

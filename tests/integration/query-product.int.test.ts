@@ -4,7 +4,12 @@ import { resolveDateRange } from '../../dashboard/api/query/request/date-range.t
 import { FeatureCatalog } from '../../dashboard/api/features/catalog.ts';
 import { parseFilters } from '../../dashboard/api/query/catalog/filters.ts';
 import { retention } from '../../dashboard/api/query/assemble/retention.ts';
-import { startQueryFixture, table, type LoadedFixture, type QueryOutput } from '../fixtures/query-fixture.ts';
+import { FIXTURE_NOW, startQueryFixture, table, type LoadedFixture, type QueryOutput } from '../fixtures/query-fixture.ts';
+import { executeQuery } from '../../dashboard/api/query/run/engine.ts';
+import { parseQueryRequest } from '../../dashboard/api/query/request/query-request.ts';
+import { resolveDimension } from '../../dashboard/api/query/catalog/dimensions.ts';
+import { planProductSource } from '../../dashboard/api/query/plan/product-rollup.ts';
+import { recordingClient } from '../helpers/recording-client.ts';
 import type { TestPlatform } from '../helpers/platform.ts';
 
 /**
@@ -70,6 +75,38 @@ describe('query engine: products and retention on real embedded ClickHouse', () 
     assert.deepEqual(table(await product({ date_range: fortnight, metrics: ['active_installs'], dimensions: ['os'], filters: [['is', 'event:name', ['used']]] })),
       [['macOS', 3], ['Windows', 1]]);
     assert.deepEqual(table(await product({ date_range: fortnight, metrics: ['events'], dimensions: ['event:name'] })), [['used', 6], ['opened', 1]]);
+  });
+
+  it('answers from the daily rollup (migration 016) what it keeps, with the figures of raw events, and the rest from raw events', async () => {
+    const statements: string[] = [];
+    const ch = recordingClient(p.services.ch, statements);
+    const both = [fx.cleaner, fx.photos];
+    const run = (body: Record<string, unknown>, rollups: boolean) =>
+      executeQuery(ch, { kind: 'product', products: both }, parseQueryRequest({ product_id: ['Cleaner', 'Photos'], ...body }), FIXTURE_NOW, rollups);
+    for (const body of [
+      { date_range: fortnight, metrics: ['active_installs', 'events', 'events_per_install', 'dau', 'wau', 'mau'], dimensions: ['product'] },
+      { date_range: fortnight, metrics: ['feature_users', 'feature_share', 'events'], dimensions: ['feature'], filters: [['is_not', 'feature', ['']]] },
+      { date_range: fortnight, metrics: ['feature_users', 'feature_share'], dimensions: ['feature', 'product'] },
+      { date_range: fortnight, metrics: ['active_installs', 'dau', 'wau', 'mau'], dimensions: ['time:week', 'product'] },
+      { date_range: fortnight, metrics: ['dau', 'mau', 'events'], dimensions: ['time:day'], filters: [['is', 'event:name', ['used']]] },
+      { date_range: ['2026-02-15', '2026-03-20'], metrics: ['wau', 'mau', 'active_installs'], dimensions: ['time:month'] },
+    ]) {
+      statements.length = 0;
+      const got = await run(body, true);
+      assert.ok(statements.some((q) => /FROM product_daily\b/.test(q)) && !statements.some((q) => /FROM product_events\b/.test(q)),
+        `${JSON.stringify(body)} reads the daily rollup only`);
+      assert.deepEqual(got.results, (await run(body, false)).results, JSON.stringify(body));
+    }
+    statements.length = 0;
+    await run({ date_range: fortnight, metrics: ['active_installs'], dimensions: ['app_version'] }, true);
+    assert.ok(statements.every((q) => !/product_daily/.test(q)), 'app versions are not kept');
+    const range = resolveDateRange(fortnight, { tz: 'UTC', now: FIXTURE_NOW });
+    const dims = (names: string[]) => names.map((n, i) => resolveDimension('product', n, `dimensions[${i}]`, 'day'));
+    assert.match(planProductSource(range, dims(['os']), []).why, /^product_events: the daily rollup does not keep os/);
+    assert.match(planProductSource(range, dims(['time:hour']), []).why, /^product_events: the daily rollup cannot bucket by hour/);
+    assert.match(planProductSource(range, [], parseFilters([['is', 'country', ['DE']]], 'product')).why, /^product_events: the daily rollup does not keep country/);
+    assert.match(planProductSource({ ...range, from: range.from + 3_600_000 }, [], []).why, /^product_events: the range is not whole UTC days/);
+    assert.match(planProductSource(range, dims(['feature', 'product']), []).why, /^product_daily: feature, product over 14 day/);
   });
 
   it('refuses dau by hour, naming the metric', async () => {

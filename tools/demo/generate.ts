@@ -103,6 +103,7 @@ export async function runDemo(ch: ClickHouseClient, registry: Registry, opts: De
   await exec(ch, 'DELETE FROM event_rollup WHERE site_id = {s:String}', { s: site.siteId });
   await forgetFilterRollup(ch, site.siteId);
   await exec(ch, 'DELETE FROM product_events WHERE product_id IN {p:Array(String)}', { p: productIds });
+  await exec(ch, 'DELETE FROM product_daily WHERE product_id IN {p:Array(String)}', { p: productIds });
 
   const now = run.now ?? Date.now();
   const from = periodStart(now, opts.months);

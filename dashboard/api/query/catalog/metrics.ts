@@ -76,6 +76,8 @@ export type WebMetric = keyof typeof WEB_METRICS;
 export interface ProductMetricDef {
   /** Aggregate over product_events rows. */
   sql?: string;
+  /** The same over product_daily rows (migration 016): install sketches merged, event counts summed. */
+  rollup?: string;
   /** Installs active in the `window` days ending on each day, averaged over days (see sql/product-query.ts). */
   active?: true;
   window?: number;
@@ -83,14 +85,15 @@ export interface ProductMetricDef {
   points?: true;
 }
 
-/** Installs that used a feature: through the feature catalog (FEATURE_SQL), as the `feature` dimension reads it. */
-export const FEATURE_USERS = `uniqIf(install_id, ${FEATURE_SQL} != '')`;
+/** Distinct installs from product_daily's sketches. */
+const INSTALLS_ROLLUP = 'uniqCombinedMerge(12)(installs)';
 
 export const PRODUCT_METRICS = {
-  active_installs: { sql: 'uniq(install_id)' },
-  events: { sql: 'count()' },
-  events_per_install: { sql: 'round(count() / greatest(uniq(install_id), 1), 2)' },
-  feature_users: { sql: FEATURE_USERS },
+  active_installs: { sql: 'uniq(install_id)', rollup: INSTALLS_ROLLUP },
+  events: { sql: 'count()', rollup: 'sum(events)' },
+  events_per_install: { sql: 'round(count() / greatest(uniq(install_id), 1), 2)', rollup: `round(sum(events) / greatest(${INSTALLS_ROLLUP}, 1), 2)` },
+  // Installs that used a feature: through the feature catalog (FEATURE_SQL), as the `feature` dimension reads it.
+  feature_users: { sql: `uniqIf(install_id, ${FEATURE_SQL} != '')`, rollup: `uniqCombinedMergeIf(12)(installs, ${FEATURE_SQL} != '')` },
   feature_share: { ratio: 'feature_share', points: true },
   dau: { active: true, window: 1 },
   wau: { active: true, window: 7 },

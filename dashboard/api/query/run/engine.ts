@@ -186,13 +186,17 @@ export async function resolveRange(ch: ClickHouseClient, scope: EngineScope, req
   return resolveDateRange(req.dateRange, { tz, now, ...(req.date ? { date: req.date } : {}), allFrom });
 }
 
-/** POST /api/v1/query: a parsed request on an authorised scope, answered in Plausible's v2 shape. */
-export async function executeQuery(ch: ClickHouseClient, scope: EngineScope, req: QueryRequest, now = Date.now()): Promise<QueryResponse> {
+/**
+ * POST /api/v1/query: a parsed request on an authorised scope, answered in Plausible's v2 shape. `rollups` false reads
+ * raw rows only (tests and benchmarks compare the two).
+ */
+export async function executeQuery(ch: ClickHouseClient, scope: EngineScope, req: QueryRequest, now = Date.now(), rollups = true): Promise<QueryResponse> {
   const range = await resolveRange(ch, scope, req, now);
   const ref = today({ tz: range.tz, now, ...(req.date ? { date: req.date } : {}) });
   const comparison = req.include.comparisons ? comparisonRange(range, req.include.comparisons, ref) : null;
   const out = await runEngine(ch, scope, { range, comparison, metrics: req.metrics, dimensions: req.dimensions, filters: req.filters,
-    orderBy: req.orderBy, limit: req.pagination.limit, offset: req.pagination.offset, totalRows: req.include.totalRows, timeLabels: req.include.timeLabels });
+    orderBy: req.orderBy, limit: req.pagination.limit, offset: req.pagination.offset, totalRows: req.include.totalRows, timeLabels: req.include.timeLabels,
+    ...(rollups ? {} : { rollups: false }) });
   const { meta } = out;
   return { results: out.results, meta, query: { ...req.raw, date_range: [meta.time_range.from, meta.time_range.to] as [string, string], time_zone: range.tz,
     pagination: req.pagination } };

@@ -7,22 +7,28 @@ import { invalid } from '../catalog/errors.ts';
 import { withoutTopLevel, type Filter } from '../catalog/filters.ts';
 import { compileFilters } from './filter-sql.ts';
 import { featureParams, NO_FEATURES, type FeatureMap } from '../catalog/features.ts';
-import { FEATURE_USERS, productMetric } from '../catalog/metrics.ts';
+import { productMetric } from '../catalog/metrics.ts';
+import { planProductSource, type ProductTable } from '../plan/product-rollup.ts';
 import { dimensionSql } from './sources.ts';
 import { Params, type Compiled } from './params.ts';
 
-export interface ProductSpec extends Spec { filters: Filter[] }
+export interface ProductSpec extends Spec {
+  filters: Filter[];
+  /** Let the planner read product_daily where it answers (default); false reads product_events only. */
+  rollups?: boolean;
+}
 
 const where = (p: Params) => `product_id IN ${p.ref('products')} AND timestamp >= ${p.ref('from')} AND timestamp < ${p.ref('to')}`;
 /** What a feature share divides by: installs of the product, whatever feature or event they used. */
 const FEATURE_LEVEL = new Set(['feature', 'event:name']);
 
 /**
- * Plans a product query over product_events (time zone UTC: products have none). Plain metrics aggregate the events of
- * the range; dau/wau/mau aggregate a per-day activity roll-up (an install active on day D counts on D..D+6 for wau,
- * D..D+29 for mau), averaged over the days of the range or of each time bucket; feature_share divides feature users by
- * the installs active in the range with the feature and event filters left out. `features`: the catalogs of the
- * products (features.ts), read by the `feature` dimension, feature filters, feature_users and feature_share alike.
+ * Plans a product query over product_events (time zone UTC: products have none), or over its daily rollup where that
+ * answers (plan/product-rollup.ts). Plain metrics aggregate the events of the range; dau/wau/mau aggregate a per-day
+ * activity roll-up (an install active on day D counts on D..D+6 for wau, D..D+29 for mau), averaged over the days of
+ * the range or of each time bucket; feature_share divides feature users by the installs active in the range with the
+ * feature and event filters left out. `features`: the catalogs of the products (features.ts), read by the `feature`
+ * dimension, feature filters, feature_users and feature_share alike.
  */
 export function buildProductQuery(productIds: string[], range: TimeRange, spec: ProductSpec, features: FeatureMap = NO_FEATURES): Compiled {
   const params = new Params({ products: productIds, from: toChTime(range.from), to: toChTime(range.to), tz: range.tz,
@@ -30,13 +36,13 @@ export function buildProductQuery(productIds: string[], range: TimeRange, spec: 
     limit: spec.limit, offset: spec.offset, ...(spec.restrict ? { cmp: spec.restrict } : {}) });
   params.global(featureParams(features));
   const dims = spec.dimensions;
-  const plain: string[] = [];
+  const plain: { metric: string; alias: string }[] = [];
   const active: { i: number; window: number }[] = [];
   let window = 0;
   const metricSql = spec.metrics.map((m, i) => {
     const def = productMetric(m);
     if (def.ratio === 'feature_share') {
-      plain.push(`${FEATURE_USERS} AS h_u`);
+      plain.push({ metric: 'feature_users', alias: 'h_u' });
       return 'round(100 * h_u / greatest(h_f, 1), 1)';
     }
     if (def.active) {
@@ -47,28 +53,46 @@ export function buildProductQuery(productIds: string[], range: TimeRange, spec: 
       window = Math.max(window, def.window!);
       return `m${i}`;
     }
-    plain.push(`${def.sql} AS m${i}`);
+    plain.push({ metric: m, alias: `m${i}` });
     return `m${i}`;
   });
+  const plan: string[] = [];
+  const pick = (ds: DimRef[], filters: Filter[]) => {
+    const p = planProductSource(range, ds, filters, spec.rollups !== false);
+    plan.push(p.why);
+    return p.table;
+  };
   const all = dims.map((_, i) => `d${i}`);
   const parts: Part[] = [];
-  if (plain.length) parts.push({ sql: plainPart(params, dims, spec.filters, [...new Set(plain)]), dims: all, join: 'base' });
-  if (active.length) parts.push({ sql: activePart(params, dims, spec.filters, active, window), dims: all, join: parts.length ? 'full' : 'base' });
+  const unique = (cols: typeof plain) => cols.filter((c, k) => cols.findIndex((x) => x.alias === c.alias) === k);
+  if (plain.length) parts.push({ sql: plainPart(params, pick(dims, spec.filters), dims, spec.filters, unique(plain)), dims: all, join: 'base' });
+  if (active.length) {
+    const table = pick(dims, spec.filters);
+    parts.push({ sql: activePart(params, table, dims, spec.filters, active, window), dims: all, join: parts.length ? 'full' : 'base' });
+  }
   if (spec.metrics.includes('feature_share')) {
     const { rest } = withoutTopLevel(spec.filters, (l) => FEATURE_LEVEL.has(l.dim.name));
     const keep = dims.map((d, k) => ({ d, k })).filter(({ d }) => !FEATURE_LEVEL.has(d.name));
-    parts.push({ sql: plainPart(params, keep.map((x) => x.d), rest, ['uniq(install_id) AS h_f'], keep.map((x) => x.k)),
+    const ds = keep.map((x) => x.d);
+    parts.push({ sql: plainPart(params, pick(ds, rest), ds, rest, [{ metric: 'active_installs', alias: 'h_f' }], keep.map((x) => x.k)),
       dims: keep.map((x) => `d${x.k}`), join: 'left' });
   }
-  return { name: 'product', sql: assemble(params, parts, spec, metricSql, new Map()), params: params.values };
+  return { name: 'product', sql: assemble(params, parts, spec, metricSql, new Map()), params: params.values, plan };
 }
 
 const target = (params: Params) => ({ level: 'product' as const, expr: (d: DimRef) => dimensionSql(d, params) });
+/** The range's rows of a table: events by time, daily rows by their UTC day. */
+const rowsWhere = (params: Params, table: ProductTable) => (table === 'product_events' ? where(params)
+  : `product_id IN ${params.ref('products')} AND day >= ${params.ref('first')} AND day <= ${params.ref('last')}`);
 
-function plainPart(params: Params, dims: DimRef[], filters: Filter[], cols: string[], keys = dims.map((_, i) => i)): string {
-  const select = dims.map((d, i) => `${isTime(d) ? timeBucketSql(params, d.granularity!, 'timestamp') : dimensionSql(d, params)} AS d${keys[i]}`);
+function plainPart(params: Params, table: ProductTable, dims: DimRef[], filters: Filter[], cols: { metric: string; alias: string }[],
+  keys = dims.map((_, i) => i)): string {
+  const rolled = table === 'product_daily';
+  const bucket = (d: DimRef) => (rolled ? DAY_BUCKET[d.granularity as 'day' | 'week' | 'month'].label : timeBucketSql(params, d.granularity!, 'timestamp'));
+  const select = dims.map((d, i) => `${isTime(d) ? bucket(d) : dimensionSql(d, params)} AS d${keys[i]}`);
+  const metrics = cols.map((c) => `${rolled ? productMetric(c.metric).rollup! : productMetric(c.metric).sql!} AS ${c.alias}`);
   const groupBy = dims.length ? `\n  GROUP BY ${dims.map((_, i) => `d${keys[i]}`).join(', ')}` : '';
-  return `SELECT ${[...select, ...cols].join(', ')}\n  FROM product_events\n  WHERE ${where(params)} AND ${compileFilters(filters, { params, home: target(params) })}${groupBy}`;
+  return `SELECT ${[...select, ...metrics].join(', ')}\n  FROM ${table}\n  WHERE ${rowsWhere(params, table)} AND ${compileFilters(filters, { params, home: target(params) })}${groupBy}`;
 }
 
 const DAY_BUCKET: Record<'day' | 'week' | 'month', { label: string; start: string; end: (s: string) => string }> = {
@@ -88,7 +112,8 @@ const DAY_BUCKET: Record<'day' | 'week' | 'month', { label: string; start: strin
  * install's latest activity), which every window counts with lag < w. Expanding every active day by the window and
  * counting distinct installs per day did the same work up to W times over (BENCHMARKS.md §3, product views).
  */
-function activePart(params: Params, dims: DimRef[], filters: Filter[], metrics: { i: number; window: number }[], window: number): string {
+function activePart(params: Params, table: ProductTable, dims: DimRef[], filters: Filter[], metrics: { i: number; window: number }[], window: number): string {
+  if (table === 'product_daily') return activeFromDaily(params, dims, filters, metrics, window);
   const raw = dims.flatMap((d, k) => (isTime(d) ? [] : [`${dimensionSql(d, params)} AS r${k}`]));
   const rawKeys = dims.flatMap((d, k) => (isTime(d) ? [] : [`r${k}`]));
   const time = dims.find(isTime);
@@ -120,3 +145,32 @@ function activePart(params: Params, dims: DimRef[], filters: Filter[], metrics: 
   return `SELECT ${outer.join(', ')}\n  FROM (${inner})\n  GROUP BY ${dims.map((_, k) => `d${k}`).join(', ')}`;
 }
 
+/**
+ * The same from product_daily: one sketch per day of the installs active that day (and dimension values), counted on
+ * each day of the range it is fewer than w days before, for each window w; a day's count merges at most W sketches,
+ * so the work is days x W, whatever the number of installs.
+ */
+function activeFromDaily(params: Params, dims: DimRef[], filters: Filter[], metrics: { i: number; window: number }[], window: number): string {
+  const raw = dims.flatMap((d, k) => (isTime(d) ? [] : [`${dimensionSql(d, params)} AS r${k}`]));
+  const rawKeys = dims.flatMap((d, k) => (isTime(d) ? [] : [`r${k}`]));
+  const time = dims.find(isTime);
+  const [first, last] = [`toInt32(${params.ref('first')})`, `toInt32(${params.ref('last')})`];
+  const where = compileFilters(filters, { params, home: target(params) });
+  const daily = `SELECT ${[...raw, 'toInt32(day) AS a_day', 'uniqCombinedMergeState(12)(installs) AS st'].join(', ')}
+      FROM product_daily
+      WHERE product_id IN ${params.ref('products')} AND day >= ${params.ref('first')} - ${window - 1} AND day <= ${params.ref('last')} AND ${where}
+      GROUP BY ${[...rawKeys, 'a_day'].join(', ')}`;
+  const perDay = `SELECT ${[...rawKeys, "addDays(toDate('1970-01-01'), x) AS day", ...metrics.map((m) => `uniqCombinedMergeIf(12)(st, x - a_day < ${m.window}) AS a${m.i}`)].join(', ')}
+    FROM (${daily}) ARRAY JOIN range(greatest(a_day, ${first}), least(a_day + ${window}, ${last} + 1)) AS x
+    GROUP BY ${[...rawKeys, 'day'].join(', ')}`;
+  if (!time) {
+    const outer = [...rawKeys.map((r) => `${r} AS d${r.slice(1)}`), ...metrics.map((m) => `round(sum(a${m.i}) / greatest(${params.ref('days')}, 1), 1) AS m${m.i}`)];
+    return `SELECT ${outer.join(', ')}\n  FROM (${perDay})${rawKeys.length ? `\n  GROUP BY ${rawKeys.join(', ')}` : ''}`;
+  }
+  const bucket = DAY_BUCKET[time.granularity as 'day' | 'week' | 'month'];
+  const days = `dateDiff('day', greatest(${bucket.start}, ${params.ref('first')}), least(${bucket.end(bucket.start)}, ${params.ref('last')} + 1))`;
+  const byDay = dims.map((d, k) => `${isTime(d) ? bucket.label : `r${k}`} AS d${k}`);
+  const inner = `SELECT ${[...byDay, `${days} AS bucket_days`, ...metrics.map((m) => `a${m.i}`)].join(', ')} FROM (${perDay})`;
+  const outer = [...dims.map((_, k) => `d${k}`), ...metrics.map((m) => `round(sum(a${m.i}) / greatest(any(bucket_days), 1), 1) AS m${m.i}`)];
+  return `SELECT ${outer.join(', ')}\n  FROM (${inner})\n  GROUP BY ${dims.map((_, k) => `d${k}`).join(', ')}`;
+}
