@@ -18,7 +18,7 @@ const DAY = 86_400_000;
 export function planProductSource(range: TimeRange, dims: DimRef[], filters: Filter[], rollups = true): ProductPlan {
   const raw = (why: string): ProductPlan => ({ table: 'product_events', why: `product_events: ${why}` });
   if (!rollups) return raw('rollups off');
-  if (range.realtime || range.from % DAY !== 0 || range.to % DAY !== 0) return raw('the range is not whole UTC days');
+  if (range.realtime || range.tz !== 'UTC' || range.from % DAY !== 0 || range.to % DAY !== 0) return raw('the range is not whole UTC days');
   const time = dims.find((d) => isTime(d) && (d.granularity === 'hour' || d.granularity === 'minute'));
   if (time) return raw(`the daily rollup cannot bucket by ${time.granularity}`);
   const out = [...dims.filter((d) => !isTime(d)), ...leaves(filters).map((l) => l.dim)].find((d) => !KEPT.has(d.name));

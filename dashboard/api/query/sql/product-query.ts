@@ -114,11 +114,7 @@ const DAY_BUCKET: Record<'day' | 'week' | 'month', { label: string; start: strin
  */
 function activePart(params: Params, table: ProductTable, dims: DimRef[], filters: Filter[], metrics: { i: number; window: number }[], window: number): string {
   if (table === 'product_daily') return activeFromDaily(params, dims, filters, metrics, window);
-  const raw = dims.flatMap((d, k) => (isTime(d) ? [] : [`${dimensionSql(d, params)} AS r${k}`]));
-  const rawKeys = dims.flatMap((d, k) => (isTime(d) ? [] : [`r${k}`]));
-  const time = dims.find(isTime);
-  const [first, last] = [`toInt32(${params.ref('first')})`, `toInt32(${params.ref('last')})`];
-  const where = compileFilters(filters, { params, home: target(params) });
+  const { raw, rawKeys, time, first, last, where } = activeInputs(params, dims, filters);
   // Per install (and dimension values): its distinct active days as day numbers, ascending.
   const installs = `SELECT ${[...raw, 'install_id', `arraySort(groupUniqArray(toInt32(toDate(timestamp, ${params.ref('tz')})))) AS ds`].join(', ')}
     FROM product_events
@@ -133,14 +129,35 @@ function activePart(params: Params, table: ProductTable, dims: DimRef[], filters
     const outer = [...keys, ...metrics.map((m) => `round(c${m.i} / greatest(${params.ref('days')}, 1), 1) AS m${m.i}`)];
     return `SELECT ${outer.join(', ')}\n  FROM (SELECT ${[...rawKeys, ...covered].join(', ')} FROM (${installs})${rawKeys.length ? ` GROUP BY ${rawKeys.join(', ')}` : ''})`;
   }
+  // Every covered day of the range once per install, with the days since the install was last active.
+  const covered = `arrayFlatten(arrayMap(i -> arrayMap(x -> (x, x - ds[i]), range(greatest(ds[i], ${first}), greatest(ds[i], ${first}, ${end(window)}))), arrayEnumerate(ds)))`;
+  const perDay = `SELECT ${[...rawKeys, 'day', ...metrics.map((m) => `countIf(lag < ${m.window}) AS a${m.i}`)].join(', ')}
+    FROM (SELECT ${[...rawKeys, "addDays(toDate('1970-01-01'), c.1) AS day", 'c.2 AS lag'].join(', ')} FROM (${installs}) ARRAY JOIN ${covered} AS c)
+    GROUP BY ${[...rawKeys, 'day'].join(', ')}`;
+  return averagedByBucket(params, dims, time, metrics, perDay);
+}
+
+/** What both active-install forms start from: the dimensions as r<k> columns, the time dimension, the range's day numbers, the filters. */
+function activeInputs(params: Params, dims: DimRef[], filters: Filter[]) {
+  return {
+    raw: dims.flatMap((d, k) => (isTime(d) ? [] : [`${dimensionSql(d, params)} AS r${k}`])),
+    rawKeys: dims.flatMap((d, k) => (isTime(d) ? [] : [`r${k}`])),
+    time: dims.find(isTime),
+    first: `toInt32(${params.ref('first')})`,
+    last: `toInt32(${params.ref('last')})`,
+    where: compileFilters(filters, { params, home: target(params) }),
+  };
+}
+
+/**
+ * Daily active counts a<i> per (r<k>, day) rows, averaged per time bucket: the sum of the bucket's daily counts over
+ * the bucket's days inside the range.
+ */
+function averagedByBucket(params: Params, dims: DimRef[], time: DimRef, metrics: { i: number }[], perDay: string): string {
   const bucket = DAY_BUCKET[time.granularity as 'day' | 'week' | 'month'];
   const days = `dateDiff('day', greatest(${bucket.start}, ${params.ref('first')}), least(${bucket.end(bucket.start)}, ${params.ref('last')} + 1))`;
   const byDay = dims.map((d, k) => `${isTime(d) ? bucket.label : `r${k}`} AS d${k}`);
-  // Every covered day of the range once per install, with the days since the install was last active.
-  const covered = `arrayFlatten(arrayMap(i -> arrayMap(x -> (x, x - ds[i]), range(greatest(ds[i], ${first}), greatest(ds[i], ${first}, ${end(window)}))), arrayEnumerate(ds)))`;
-  const inner = `SELECT ${[...byDay, 'day', `${days} AS bucket_days`, ...metrics.map((m) => `countIf(lag < ${m.window}) AS a${m.i}`)].join(', ')}
-    FROM (SELECT ${[...rawKeys, "addDays(toDate('1970-01-01'), c.1) AS day", 'c.2 AS lag'].join(', ')} FROM (${installs}) ARRAY JOIN ${covered} AS c)
-    GROUP BY ${[...dims.map((_, k) => `d${k}`), 'day', 'bucket_days'].join(', ')}`;
+  const inner = `SELECT ${[...byDay, `${days} AS bucket_days`, ...metrics.map((m) => `a${m.i}`)].join(', ')} FROM (${perDay})`;
   const outer = [...dims.map((_, k) => `d${k}`), ...metrics.map((m) => `round(sum(a${m.i}) / greatest(any(bucket_days), 1), 1) AS m${m.i}`)];
   return `SELECT ${outer.join(', ')}\n  FROM (${inner})\n  GROUP BY ${dims.map((_, k) => `d${k}`).join(', ')}`;
 }
@@ -151,11 +168,7 @@ function activePart(params: Params, table: ProductTable, dims: DimRef[], filters
  * so the work is days x W, whatever the number of installs.
  */
 function activeFromDaily(params: Params, dims: DimRef[], filters: Filter[], metrics: { i: number; window: number }[], window: number): string {
-  const raw = dims.flatMap((d, k) => (isTime(d) ? [] : [`${dimensionSql(d, params)} AS r${k}`]));
-  const rawKeys = dims.flatMap((d, k) => (isTime(d) ? [] : [`r${k}`]));
-  const time = dims.find(isTime);
-  const [first, last] = [`toInt32(${params.ref('first')})`, `toInt32(${params.ref('last')})`];
-  const where = compileFilters(filters, { params, home: target(params) });
+  const { raw, rawKeys, time, first, last, where } = activeInputs(params, dims, filters);
   const daily = `SELECT ${[...raw, 'toInt32(day) AS a_day', 'uniqCombinedMergeState(12)(installs) AS st'].join(', ')}
       FROM product_daily
       WHERE product_id IN ${params.ref('products')} AND day >= ${params.ref('first')} - ${window - 1} AND day <= ${params.ref('last')} AND ${where}
@@ -167,10 +180,5 @@ function activeFromDaily(params: Params, dims: DimRef[], filters: Filter[], metr
     const outer = [...rawKeys.map((r) => `${r} AS d${r.slice(1)}`), ...metrics.map((m) => `round(sum(a${m.i}) / greatest(${params.ref('days')}, 1), 1) AS m${m.i}`)];
     return `SELECT ${outer.join(', ')}\n  FROM (${perDay})${rawKeys.length ? `\n  GROUP BY ${rawKeys.join(', ')}` : ''}`;
   }
-  const bucket = DAY_BUCKET[time.granularity as 'day' | 'week' | 'month'];
-  const days = `dateDiff('day', greatest(${bucket.start}, ${params.ref('first')}), least(${bucket.end(bucket.start)}, ${params.ref('last')} + 1))`;
-  const byDay = dims.map((d, k) => `${isTime(d) ? bucket.label : `r${k}`} AS d${k}`);
-  const inner = `SELECT ${[...byDay, `${days} AS bucket_days`, ...metrics.map((m) => `a${m.i}`)].join(', ')} FROM (${perDay})`;
-  const outer = [...dims.map((_, k) => `d${k}`), ...metrics.map((m) => `round(sum(a${m.i}) / greatest(any(bucket_days), 1), 1) AS m${m.i}`)];
-  return `SELECT ${outer.join(', ')}\n  FROM (${inner})\n  GROUP BY ${dims.map((_, k) => `d${k}`).join(', ')}`;
+  return averagedByBucket(params, dims, time, metrics, perDay);
 }
