@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createClient } from '@clickhouse/client';
 import type { ClickHouseClient } from '../core/clickhouse.ts';
+import { loadConfig } from '../core/config.ts';
 import { migrate } from '../core/migrate.ts';
 import { Registry } from '../core/registry.ts';
 import { realtime, siteOverview } from '../dashboard/api/query/assemble/overview.ts';
@@ -17,7 +18,8 @@ import { rollSite } from '../worker/roll-visit-filters.ts';
  * seed) into an embedded ClickHouse, then times the dashboard's site overview (every panel) for the last 30 days,
  * median of RUNS runs, beside a bare `SELECT count(), uniq(visitor_id) FROM events WHERE site AND range` in the same
  * store and run. Environment: EVENTS, MONTHS (6), OTHER_SITES (0: more demo sites of EVENTS/10 events each, sharing the
- * tables), RUNS (15), CONCURRENCY (1), BENCH_DIR (kept and reused when it holds the data).
+ * tables), RUNS (15), CONCURRENCY (1), BENCH_DIR (kept and reused when it holds the data), LOAD_ONLY (set: load and
+ * roll the store, time nothing).
  * Prints a Markdown table for BENCHMARKS.md, with the time of each statement of the last run, the overview from raw rows
  * only (no rollups) beside it, and how far the rollups' figures are from the raw ones.
  */
@@ -123,6 +125,7 @@ try {
     await registry.reload();
     site = (await registry.siteForDomain(DOMAIN))!;
   }
+  if (process.env.LOAD_ONLY) { console.log(`store ready in ${dir}`); await raw.close(); process.exit(0); }
   const now = NOW;
   /** The 30 local days ending on `at`'s day, as the overview's "30d" reads them, and the bare scan of those days. */
   const bareFor = async (at: number) => {
@@ -238,13 +241,36 @@ try {
   const scanSince = (intervalSql: string) => () => runCompiled(raw, { name: 'bare', params: { site: site!.siteId, now },
     sql: `SELECT count() AS n, uniq(visitor_id) AS v FROM events WHERE site_id = {site:String} AND timestamp >= toDateTime64({now:Int64} / 1000, 3) - ${intervalSql}
       AND timestamp < toDateTime64({now:Int64} / 1000, 3)` });
-  const year = await timed(() => siteOverview(ch, site!, { dateRange: '12mo', now }));
+  // Visit frequency over a year is sampled past the platform's default bound (docs/api.md, "Sampling"); also timed whole.
+  const sampleAbove = loadConfig({}).query.sampleAbove;
+  const year = await timed(() => siteOverview(ch, site!, { dateRange: '12mo', now, sampleAbove }));
+  const yearWhole = await timed(() => siteOverview(ch, site!, { dateRange: '12mo', now }));
   const yearBare = await timed(scanSince('INTERVAL 12 MONTH'));
   const live = await timed(() => realtime(ch, site!, now));
   const liveBare = await timed(scanSince('INTERVAL 30 MINUTE'));
+  const sampled = await siteOverview(raw, site, { dateRange: '12mo', now, sampleAbove });
+  const whole = await siteOverview(raw, site, { dateRange: '12mo', now });
+  const est = sampled.samples?.frequency;
   console.log(`\n| median of ${RUNS} | view | bare scan of its rows | ratio |\n|---|---:|---:|---:|`);
-  console.log(`| overview, 12 months (the whole store) | ${year.toFixed(0)} ms | ${yearBare.toFixed(0)} ms | ${(year / yearBare).toFixed(1)}x |`);
+  console.log(`| overview, 12 months (the whole store), visit frequency ${est ? `from 1 in ${Math.round(1 / est.fraction)} visitors` : 'counted whole (under the bound)'} | ${year.toFixed(0)} ms | ${yearBare.toFixed(0)} ms | ${(year / yearBare).toFixed(1)}x |`);
+  console.log(`| the same, visit frequency counted whole (QUERY_SAMPLE_ABOVE=0) | ${yearWhole.toFixed(0)} ms | ${yearBare.toFixed(0)} ms | ${(yearWhole / yearBare).toFixed(1)}x |`);
   console.log(`| realtime panel (5-minute visitors, 30 minutes of pageviews) | ${live.toFixed(0)} ms | ${liveBare.toFixed(0)} ms | ${(live / liveBare).toFixed(1)}x |`);
+  if (est) {
+    // Each bucket's estimate against the whole count, and whether it lies within its stated 95% margin.
+    const lines = sampled.panels.frequency.map((r, i) => {
+      const w = whole.panels.frequency.find((x) => x.value === r.value)!;
+      return ['visitors', 'visits'].map((m) => {
+        const a = Number(r[m]); const b = Number(w[m]); const e = est.margins[i]![m] ?? 0;
+        return `${m} ${a.toLocaleString('en')} ± ${e.toLocaleString('en')} vs ${b.toLocaleString('en')} (${b ? (100 * (a - b) / b).toFixed(1) : '-'}%${Math.abs(a - b) <= e ? '' : ', OUTSIDE the margin'})`;
+      }).join(', ');
+    });
+    console.log(`\nvisit frequency, 12 months, 1 in ${Math.round(1 / est.fraction)} visitors against every visitor, by bucket:`);
+    sampled.panels.frequency.forEach((r, i) => console.log(`- ${r.value}: ${lines[i]}`));
+  }
+  timings.length = 0;
+  await siteOverview(ch, site, { dateRange: '12mo', now, sampleAbove, concurrency: 1, together: false });
+  console.log('\n12-month overview, statements of 10 ms or more, run one at a time:');
+  for (const t of timings.filter((x) => x.ms >= 10)) console.log(`${t.ms.toFixed(0).padStart(6)} ms  ${t.sql.replace(/\s+/g, ' ').slice(0, 110)}`);
 
   // Product views over 91 days: the feature ranking and the products compared week by week, beside a bare scan of
   // their product events.
@@ -253,7 +279,7 @@ try {
     sql: `SELECT count() AS n, uniq(install_id) AS v FROM product_events WHERE product_id IN {p:Array(String)}
       AND timestamp >= toDateTime64({now:Int64} / 1000, 3) - INTERVAL 91 DAY AND timestamp < toDateTime64({now:Int64} / 1000, 3)` });
   const productQuery = (body: Record<string, unknown>, scope: typeof products, rollups = true) =>
-    () => executeQuery(ch, { kind: 'product', products: scope }, parseQueryRequest({ date_range: '91d', ...body }), now, rollups);
+    () => executeQuery(ch, { kind: 'product', products: scope }, parseQueryRequest({ date_range: '91d', ...body }), now, { rollups });
   const both = products.map((x) => x.name);
   const productCases: [string, Record<string, unknown>, typeof products][] = [
     ['feature ranking (feature_users, feature_share, events by feature; one product)', { product_id: products[0]!.name, metrics: ['feature_users', 'feature_share', 'events'],

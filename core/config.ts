@@ -33,6 +33,7 @@ const Env = z.object({
   WORKER_LEASE_MS: int(1000, 600_000).default(10_000),
   FILTER_ROLLUP_EVERY_MS: int(0, 86_400_000).default(30_000),
   FILTER_ROLLUP_BUDGET_MS: int(100, 600_000).default(5_000),
+  QUERY_SAMPLE_ABOVE: int(0, 1_000_000_000_000).default(1_000_000),
   ANTITHEFT_REPORT_INTERVAL_S: int(5, 86_400).default(3600),
   ANTITHEFT_STOLEN_INTERVAL_S: int(5, 86_400).default(300),
   ANTITHEFT_CHECKIN_INTERVAL_S: int(5, 86_400).default(300),
@@ -59,6 +60,8 @@ export interface Config {
   flush: { intervalMs: number; maxRows: number; leaseMs: number };
   /** The worker's filter rollup passes (worker/roll-visit-filters.ts): how often (0: never) and how long each may take. */
   filterRollup: { everyMs: number; budgetMs: number };
+  /** Reports: visit frequency of a range with more cookie visits than this is estimated from a sample of visitors (0: never). */
+  query: { sampleAbove: number };
   antitheft: {
     reportIntervalS: number;
     stolenIntervalS: number;
@@ -102,6 +105,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     rateLimitPerMinute: e.RATE_LIMIT_PER_MINUTE,
     flush: { intervalMs: e.FLUSH_INTERVAL_MS, maxRows: e.FLUSH_MAX_ROWS, leaseMs: e.WORKER_LEASE_MS },
     filterRollup: { everyMs: e.FILTER_ROLLUP_EVERY_MS, budgetMs: e.FILTER_ROLLUP_BUDGET_MS },
+    query: { sampleAbove: e.QUERY_SAMPLE_ABOVE },
     antitheft: {
       reportIntervalS: e.ANTITHEFT_REPORT_INTERVAL_S,
       stolenIntervalS: e.ANTITHEFT_STOLEN_INTERVAL_S,

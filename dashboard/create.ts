@@ -49,7 +49,8 @@ export function createDashboard(cfg: Config, services: Services, registry: Regis
     createFeaturesRouter({ catalog: new FeatureCatalog(services.ch), access }),
     createQualityRouter({ ch: services.ch, redis: services.redis, prefix: services.prefix, access }),
     createAdminRouter(registry, adminToken, accounts),
-    createQueryRouter({ ch: services.ch, registry, authorize: access.authorize, concurrency: cfg.clickhouse.url ? 4 : 1 }),
+    createQueryRouter({ ch: services.ch, registry, authorize: access.authorize, concurrency: cfg.clickhouse.url ? 4 : 1,
+      ...(cfg.query.sampleAbove ? { sampleAbove: cfg.query.sampleAbove } : {}) }),
     createShareRouter({ shares, registry }),
   ];
   return {

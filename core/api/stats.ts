@@ -163,6 +163,11 @@ export interface TimeRangeMeta { from: string; to: string; time_zone: string }
 export interface ResultRow {
   dimensions: string[];
   metrics: number[];
+  /**
+   * Only in a sampled answer (meta.sample): each metric's margin at 95% confidence, in its own units (the true value
+   * is within metrics[i] ± margin[i] 19 times in 20); null where none is computed (a percentage).
+   */
+  margin?: (number | null)[];
   comparison?: { dimensions: string[]; metrics: number[]; change: (number | null)[] };
 }
 
@@ -171,7 +176,15 @@ export interface QueryMeta {
   comparison_time_range?: TimeRangeMeta;
   total_rows?: number;
   time_labels?: string[];
+  /** Present when the figures are estimates from a sample of visitors (a long range with many visits). */
+  sample?: Sample;
 }
+
+/**
+ * A sampled answer: the visitors whose id hashes into `fraction` of all ids were counted, and each count scaled by
+ * 1 / fraction (as Plausible does above a size). Which queries sample, and when: docs/api.md.
+ */
+export interface Sample { fraction: number }
 
 /** The answer of POST /api/v1/query: rows, meta, and the request as understood (with its resolved dates). */
 export interface QueryResponse {
@@ -197,6 +210,8 @@ export interface SiteOverview {
     comparison?: { labels: string[]; series: Record<string, number[]> };
   };
   panels: Record<PanelName, PanelRow[]>;
+  /** The panels whose figures are estimates from a sample: its fraction, and each row's margins (95%) by metric, row by row. */
+  samples?: Partial<Record<PanelName, Sample & { margins: Record<string, number | null>[] }>>;
 }
 
 /** GET /api/v1/realtime. */

@@ -41,7 +41,8 @@ describe('the dashboard in a browser', () => {
   before(async () => {
     mkdirSync(ARTIFACTS, { recursive: true });
     ensureBuilt();
-    p = await startTestPlatform();
+    // Sampling set far below the fixture's size, so that a long range shows its estimated frequency panel.
+    p = await startTestPlatform({ QUERY_SAMPLE_ABOVE: '2' });
     fx = await loadQueryFixture(p);
     browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking'] });
     desktop = await browser.newContext({ viewport: { width: 1280, height: 900 } });
@@ -167,6 +168,24 @@ describe('the dashboard in a browser', () => {
     assert.deepEqual((await goals.locator('button.label').allInnerTexts()).sort(), ['free', 'pro']);
     assert.match(page.url(), /prop=plan/);
     await shot(page, 'site-goal');
+  });
+
+  it('marks visit frequency as estimated on a long range (a sample of visitors), and counts the week whole', async () => {
+    await page.goto(`${p.url}/sites/${fx.site.siteId}?period=custom&from=2026-01-01&to=2026-03-31&compare=off`);
+    const visitors = page.getByTestId('panel-visitors');
+    await visitors.getByRole('tab', { name: 'Visit frequency' }).click();
+    const note = visitors.getByTestId('sample-note');
+    await note.waitFor();
+    assert.match(await note.innerText(), /Estimated from 1 in \d+ visitors/);
+    // Each figure's title gives its margin.
+    assert.match(await visitors.locator('[role="cell"].num').first().getAttribute('title') ?? '', /± .* \(95% margin of the estimate\)/);
+    await shot(page, 'site-sampled');
+    // The fixture week is within the visit-link window: counted whole, as the other tests read it.
+    await page.goto(`${p.url}/sites/${fx.site.siteId}?${WEEK}`);
+    await assertFigures(page, { visitors: '4' });
+    await visitors.getByRole('tab', { name: 'Visit frequency' }).click();
+    await visitors.getByRole('table').waitFor();
+    assert.equal(await visitors.getByTestId('sample-note').count(), 0);
   });
 
   it('draws the products side by side on one comparison chart', async () => {

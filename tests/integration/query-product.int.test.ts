@@ -82,7 +82,7 @@ describe('query engine: products and retention on real embedded ClickHouse', () 
     const ch = recordingClient(p.services.ch, statements);
     const both = [fx.cleaner, fx.photos];
     const run = (body: Record<string, unknown>, rollups: boolean) =>
-      executeQuery(ch, { kind: 'product', products: both }, parseQueryRequest({ product_id: ['Cleaner', 'Photos'], ...body }), FIXTURE_NOW, rollups);
+      executeQuery(ch, { kind: 'product', products: both }, parseQueryRequest({ product_id: ['Cleaner', 'Photos'], ...body }), FIXTURE_NOW, { rollups });
     for (const body of [
       { date_range: fortnight, metrics: ['active_installs', 'events', 'events_per_install', 'dau', 'wau', 'mau'], dimensions: ['product'] },
       { date_range: fortnight, metrics: ['feature_users', 'feature_share', 'events'], dimensions: ['feature'], filters: [['is_not', 'feature', ['']]] },

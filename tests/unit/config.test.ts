@@ -30,6 +30,12 @@ describe('configuration from the environment', () => {
     assert.throws(() => loadConfig({ VISITOR_COOKIE_MONTHS: '24' }), /VISITOR_COOKIE_MONTHS must be an integer between 1 and 13/);
   });
 
+  it('samples visit frequency past a million cookie visits by default; 0 never samples', () => {
+    assert.equal(loadConfig({}).query.sampleAbove, 1_000_000);
+    assert.equal(loadConfig({ QUERY_SAMPLE_ABOVE: '0' }).query.sampleAbove, 0);
+    assert.throws(() => loadConfig({ QUERY_SAMPLE_ABOVE: '-5' }), /QUERY_SAMPLE_ABOVE must be an integer between 0 and/);
+  });
+
   it('treats an empty variable as unset', () => {
     assert.equal(loadConfig({ PORT: '', CLICKHOUSE_URL: '' }).port, 8000);
   });

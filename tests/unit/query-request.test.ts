@@ -95,4 +95,9 @@ describe('CSV (RFC 4180)', () => {
     const csv = queryResultCsv(['visit:source'], ['visitors'], [{ dimensions: ['Google'], metrics: [2], comparison: { dimensions: ['Google'], metrics: [1], change: [100] } }]);
     assert.equal(csv, 'visit:source,visitors,visitors (comparison),visitors change\r\nGoogle,2,1,100\r\n');
   });
+
+  it('writes an estimated result with each metric\'s margin (an empty cell where it has none)', () => {
+    const csv = queryResultCsv(['visitor:frequency'], ['visitors', 'percentage'], [{ dimensions: ['1'], metrics: [800, 61.5], margin: [55, null] }]);
+    assert.equal(csv, 'visitor:frequency,visitors,percentage,visitors margin (95%),percentage margin (95%)\r\n1,800,61.5,55,\r\n');
+  });
 });

@@ -21,6 +21,8 @@ export interface QueryRouterDeps {
   now?: () => number;
   /** Overview statements in flight at once (default 4; the embedded engine runs them one at a time either way). */
   concurrency?: number;
+  /** Visit frequency past this many cookie visits is estimated from a sample (core/config.ts QUERY_SAMPLE_ABOVE); absent: never. */
+  sampleAbove?: number;
 }
 
 const BODY_LIMIT = 64 * 1024;
@@ -33,6 +35,7 @@ const BODY_LIMIT = 64 * 1024;
 export function createQueryRouter(deps: QueryRouterDeps): Router {
   const { ch, registry, authorize } = deps;
   const now = deps.now ?? Date.now;
+  const sampling = deps.sampleAbove ? { sampleAbove: deps.sampleAbove } : {};
   const router = new Router({ prefix: '/api/v1' });
   router.use(async (ctx, next) => { await next(); ctx.set('Cache-Control', 'private, no-store'); });
 
@@ -41,7 +44,7 @@ export function createQueryRouter(deps: QueryRouterDeps): Router {
 
   const query = async (ctx: Koa.Context) => {
     const req = parseQueryRequest(await readJson(ctx, BODY_LIMIT));
-    return { req, out: await executeQuery(ch, await resolveScope(ctx, req), req, now()) };
+    return { req, out: await executeQuery(ch, await resolveScope(ctx, req), req, now(), sampling) };
   };
 
   router.post('/query', async (ctx) => { ctx.body = (await query(ctx)).out satisfies QueryResponse; });
@@ -58,7 +61,7 @@ export function createQueryRouter(deps: QueryRouterDeps): Router {
     const scope = await resolveSite(registry, ctx, authorize, req.site);
     ctx.body = await siteOverview(ch, scope.site, { dateRange: req.dateRange, ...(req.date ? { date: req.date } : {}), filters: req.filters,
       comparison: req.comparison, ...(req.limit !== undefined ? { limit: req.limit } : {}), now: now(),
-      ...(deps.concurrency ? { concurrency: deps.concurrency } : {}) }) satisfies SiteOverview;
+      ...(deps.concurrency ? { concurrency: deps.concurrency } : {}), ...sampling }) satisfies SiteOverview;
   });
 
   router.get('/realtime', async (ctx) => {

@@ -17,11 +17,17 @@ export function toCsv(header: string[], rows: (string | number | null)[][]): str
   return [header, ...rows].map((r) => r.map(csvField).join(',')).join('\r\n') + '\r\n';
 }
 
-/** A query response as CSV: dimensions, metrics, then (with a comparison) each metric's previous value and change. */
+/**
+ * A query response as CSV: dimensions, metrics, then (with a comparison) each metric's previous value and change, and
+ * (estimated from a sample, docs/api.md "Sampling") each metric's 95% margin.
+ */
 export function queryResultCsv(dimensions: string[], metrics: string[], results: ResultRow[]): string {
   const compared = results.some((r) => r.comparison);
-  const header = [...dimensions, ...metrics, ...(compared ? metrics.flatMap((m) => [`${m} (comparison)`, `${m} change`]) : [])];
+  const sampled = results.some((r) => r.margin);
+  const header = [...dimensions, ...metrics, ...(compared ? metrics.flatMap((m) => [`${m} (comparison)`, `${m} change`]) : []),
+    ...(sampled ? metrics.map((m) => `${m} margin (95%)`) : [])];
   const rows = results.map((r) => [...r.dimensions, ...r.metrics,
-    ...(compared ? metrics.flatMap((_, i) => [r.comparison?.metrics[i] ?? null, r.comparison?.change[i] ?? null]) : [])]);
+    ...(compared ? metrics.flatMap((_, i) => [r.comparison?.metrics[i] ?? null, r.comparison?.change[i] ?? null]) : []),
+    ...(sampled ? metrics.map((_, i) => r.margin?.[i] ?? null) : [])]);
   return toCsv(header, rows);
 }

@@ -29,6 +29,8 @@ export interface OverviewOptions {
   rollups?: boolean;
   /** false: one statement per panel group instead of all in one (run/together.ts), to time each. */
   together?: boolean;
+  /** Visit frequency past this many cookie visits is estimated from a sample (EngineQuery.sampleAbove); absent: whole. */
+  sampleAbove?: number;
 }
 
 interface Panel { metrics: string[]; dimensions: string[]; filters?: unknown[]; orderBy?: [string, 'asc' | 'desc'][] }
@@ -83,7 +85,7 @@ export async function siteOverview(ch: ClickHouseClient, site: Site, opts: Overv
   const headlineMetrics = goal ? [...HEADLINE, ...GOAL_METRICS] : HEADLINE;
   const seriesMetrics = goal ? [...SERIES, ...GOAL_METRICS] : SERIES;
   const panelDefs: Record<string, Panel> = goal ? { ...PANELS, ...GOAL_PANELS } : PANELS;
-  const rollups = opts.rollups === false ? { rollups: false } : {};
+  const rollups = { ...(opts.rollups === false ? { rollups: false } : {}), ...(opts.sampleAbove ? { sampleAbove: opts.sampleAbove } : {}) };
   // The chart carries the headline as its totals: one scan for both where the engine can (Spec.totals).
   const chartMetrics = [...new Set([...headlineMetrics, ...seriesMetrics])];
   const queries: EngineQuery[] = [
@@ -118,8 +120,20 @@ export async function siteOverview(ch: ClickHouseClient, site: Site, opts: Overv
     return [name, panels[k]!.results.map((r) => ({ value: r.dimensions[0]!, ...Object.fromEntries(p.metrics.map((m, i) => [m, r.metrics[i]!])) }) as PanelRow)];
   })) as Record<PanelName, PanelRow[]>;
   byPanel.frequency = fillFrequency(byPanel.frequency);
+  // Estimated panels: the sample's fraction and each shown row's margins (a filled-in empty bucket had no visitor in the sample: 0).
+  const samples: NonNullable<SiteOverview['samples']> = {};
+  names.forEach((name, k) => {
+    const { results, meta } = panels[k]!;
+    if (!meta.sample) return;
+    const metrics = panelDefs[name]!.metrics;
+    const margins = byPanel[name].map((row) => {
+      const r = results.find((x) => x.dimensions[0] === row.value);
+      return Object.fromEntries(metrics.map((m, i) => [m, r ? r.margin?.[i] ?? null : 0]));
+    });
+    samples[name] = { ...meta.sample, margins };
+  });
   return { time_range: series!.meta.time_range, ...(series!.meta.comparison_time_range ? { comparison_time_range: series!.meta.comparison_time_range } : {}),
-    headline: figures, timeseries, panels: byPanel };
+    headline: figures, timeseries, panels: byPanel, ...(Object.keys(samples).length ? { samples } : {}) };
 }
 
 const FREQUENCY_BUCKETS = ['1', '2', '3-5', '6-10', '11+'];

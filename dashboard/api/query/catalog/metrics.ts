@@ -21,6 +21,12 @@ export interface WebMetricDef {
   sessions?: string;
   events?: string;
   visitors?: string;
+  /**
+   * Over per-visitor rows of a sample (sql/sources.ts visitorsRelation, n = k each): the estimate's margin at 95%,
+   * 1.96 standard errors. Each visitor is in the sample with chance 1/k, so the estimate k * sum(y) over the sample
+   * has variance (k - 1) * sum(y^2) over all visitors, estimated by (k - 1) * k * sum(y^2) over the sample.
+   */
+  margin?: string;
   /** Over visit_rollup / event_rollup rows (core/migrations/008_rollups.sql); absent: only raw rows answer it. */
   visit_rollup?: string;
   event_rollup?: string;
@@ -47,8 +53,9 @@ const rollupVisitorsIf = (cond: string) => `uniqCombinedMergeIf(12)(visitors, ${
 const COOKIE = "value != 'cookieless'";
 
 export const WEB_METRICS = {
-  visitors: { sessions: UNIQ_VISITORS, events: UNIQ_VISITORS, visitors: 'sum(n)', visit_rollup: ROLLUP_VISITORS, event_rollup: ROLLUP_VISITORS },
-  visits: { sessions: 'sum(sign)', events: 'uniq(session_id)', visitors: 'sum(n * visits)', visit_rollup: 'sum(visits)', additive: true },
+  visitors: { sessions: UNIQ_VISITORS, events: UNIQ_VISITORS, visitors: 'sum(n)', margin: 'round(1.96 * sqrt(sum(toFloat64(n - 1) * n)))', visit_rollup: ROLLUP_VISITORS, event_rollup: ROLLUP_VISITORS },
+  visits: { sessions: 'sum(sign)', events: 'uniq(session_id)', visitors: 'sum(n * visits)',
+    margin: 'round(1.96 * sqrt(sum(toFloat64(n - 1) * n * visits * visits)))', visit_rollup: 'sum(visits)', additive: true },
   pageviews: { sessions: 'sum(sign * pageviews)', events: "countIf(name = 'pageview')", eventCount: true, additive: true,
     visit_rollup: 'sum(pageviews)', event_rollup: "sumIf(events, name = 'pageview')" },
   events: { sessions: 'sum(sign * (pageviews + events))', events: 'count()', eventCount: true, additive: true,

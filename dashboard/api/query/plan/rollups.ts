@@ -123,10 +123,16 @@ export interface Aggregation {
   stamped?: boolean;
   /** The site's days rolled up for filtered views. */
   rolled?: Rolled;
+  /** Visitors: repeat visits only, from visit links (sql/sources.ts visitorsRelation). */
+  linked?: boolean;
+  /** Visitors: sample when the range holds more cookie visits than this (absent: never; see sampleWhy). */
+  sampleAbove?: number;
 }
 
 /** The planner's pick for one aggregation: the table that answers it and, in words, why (and for visit_filter_rollup, which rows). */
-export interface SourcePlan { table: WebTable; why: string; rows?: FilterRows }
+export interface SourcePlan { table: WebTable; why: string; rows?: FilterRows;
+  /** Per-visitor rows of 1 in k visitors, k sized from the window's visit_totals rows (sql/sample.ts). */
+  sample?: { above: number; window: RollupWindow } }
 
 /** The table that answers `a`: its rollup when allowed and able (see above), else the raw source. */
 export function tableFor(a: Aggregation, w: RollupWindow | null): WebTable {
@@ -148,7 +154,7 @@ function visitReads(a: Aggregation): string {
 /** The one source decider: raw rows or a rollup for aggregation `a` over window `w` (null: rollups not allowed or unable). */
 export function planSource(a: Aggregation, w: RollupWindow | null): SourcePlan {
   const raw = (why: string): SourcePlan => ({ table: a.source, why: `${a.source}: ${why}${a.source === 'events' ? visitReads(a) : ''}` });
-  if (a.source === 'visitors') return raw('per-visitor counts have no rollup');
+  if (a.source === 'visitors') return visitorsPlan(a, w, raw);
   if (!w) return raw('no rollup rows cover the range (realtime, not whole hours, or rollups off)');
   const time = a.dims.find((d) => isTime(d) && !rollupTimeAble(w, d.granularity!));
   if (time) return raw(`rollup rows cannot bucket by ${time.granularity} here`);
@@ -222,5 +228,22 @@ function filterRollup(a: Aggregation, w: RollupWindow, what: string, raw: (why: 
   const rows = filterRows(a, w, filterKey(a, leaves(a.filters).map((l) => l.dim), true));
   if (typeof rows === 'string') return raw(rows);
   return { table: 'visit_filter_rollup', rows, why: `visit_filter_rollup: ${what} under ${rows.on}${rowsWhy(rows, a.rolled!)}` };
+}
+/**
+ * Per-visitor counts (visitor:frequency) group every visitor of the range, which over a year of a busy site is most
+ * of the overview's time; visit links answer short unfiltered ranges with repeat visits only. Past `sampleAbove`
+ * cookie visits, an unfiltered range groups the visitors of 1 in k visitor-id hashes and scales by k (k the smallest
+ * power of 2 that keeps the sample within the bound), sized in the statement from visit_totals, where the count is
+ * nearly free. A filtered range groups only its matching visitors, and its size would need a scan of its own: it is
+ * counted whole.
+ */
+function visitorsPlan(a: Aggregation, w: RollupWindow | null, raw: (why: string) => SourcePlan): SourcePlan {
+  const whole = 'per-visitor counts have no rollup';
+  if (a.linked) return raw(`${whole}; repeat visits only, from visit links`);
+  if (a.sampleAbove === undefined) return raw(`${whole}; every visitor grouped (sampling off)`);
+  if (a.filters.length) return raw(`${whole}; every matching visitor grouped (only unfiltered ranges are sampled)`);
+  if (!w) return raw(`${whole}; every visitor grouped (no rollup rows size the range)`);
+  return { ...raw(`${whole}; 1 in k visitors above ${a.sampleAbove.toLocaleString('en')} cookie visits in the range (k sized from visit_totals)`),
+    sample: { above: a.sampleAbove, window: w } };
 }
 const iso = (t: number) => new Date(t).toISOString().slice(0, 10);

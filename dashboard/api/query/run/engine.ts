@@ -30,6 +30,8 @@ export interface EngineQuery {
   rollups?: boolean;
   /** Also the metrics over the whole range (and comparison): a chart's headline, in the same scan where it can be. */
   totals?: boolean;
+  /** Estimate per-visitor counts from a sample of visitors past this many cookie visits (sql/web-query.ts WebSpec). */
+  sampleAbove?: number;
 }
 
 export interface EngineResult {
@@ -68,6 +70,7 @@ export async function runEngine(ch: ClickHouseClient, scope: EngineScope, q: Eng
     zoneSince: scope.kind === 'site' ? scope.site.timezoneSince ?? 0 : 0,
     linkedSince: scope.kind === 'site' ? scope.site.visitsLinkedSince ?? 0 : 0,
     stampedSince: scope.kind === 'site' ? scope.site.visitsStampedSince ?? 0 : 0, totals: q.totals === true,
+    ...(q.sampleAbove ? { sampleAbove: q.sampleAbove } : {}),
     ...(scope.kind === 'site' && scope.site.filtersRolled ? { filtersRolled: scope.site.filtersRolled } : {}) };
   // The feature catalogs of the (already authorised) products in scope: the `feature` dimension reads through them.
   const features = scope.kind === 'product' ? await loadFeatureMap(ch, scope.products.map((p) => p.productId)) : undefined;
@@ -101,6 +104,8 @@ export async function runEngine(ch: ClickHouseClient, scope: EngineScope, q: Eng
   }
 
   const names = scope.kind === 'product' ? new Map(scope.products.map((p) => [p.productId, p.name])) : null;
+  // A sampled statement's factor is the same on every row (one scalar); 1: the range was small enough to count whole.
+  const factor = main.sample && rows.length ? num(rows[0]!.sample_k) : 1;
   const shape = (r: Record<string, unknown>) => ({
     dimensions: dimensions.map((d, i) => {
       const v = String(r[`d${i}`] ?? '');
@@ -108,8 +113,10 @@ export async function runEngine(ch: ClickHouseClient, scope: EngineScope, q: Eng
     }),
     metrics: q.metrics.map((_, i) => num(r[`m${i}`])),
   });
+  const shapeMain = (r: Record<string, unknown>): ResultRow => (factor > 1
+    ? { ...shape(r), margin: q.metrics.map((_, i) => (r[`e${i}`] === undefined ? null : num(r[`e${i}`]))) } : shape(r));
   const isTotal = (r: Record<string, unknown>) => inline && num(r.tot) === 1;
-  const results: ResultRow[] = rows.filter((r) => !isTotal(r)).map(shape);
+  const results: ResultRow[] = rows.filter((r) => !isTotal(r)).map(shapeMain);
   if (cmpRange) attachComparison(results, cmpRows.filter((r) => !isTotal(r)).map(shape), q, scope, time, labels, g ? timeLabels(cmpRange, g) : null);
   let totals: ResultRow | undefined;
   if (inline) {
@@ -139,6 +146,7 @@ export async function runEngine(ch: ClickHouseClient, scope: EngineScope, q: Eng
       ...(cmpRange ? { comparison_time_range: timeRangeMeta(cmpRange) } : {}),
       ...(totalRows !== undefined ? { total_rows: totalRows } : {}),
       ...(q.timeLabels && labels ? { time_labels: labels } : {}),
+      ...(factor > 1 ? { sample: { fraction: 1 / factor } } : {}),
     },
   };
 }
@@ -187,16 +195,22 @@ export async function resolveRange(ch: ClickHouseClient, scope: EngineScope, req
 }
 
 /**
- * POST /api/v1/query: a parsed request on an authorised scope, answered in Plausible's v2 shape. `rollups` false reads
- * raw rows only (tests and benchmarks compare the two).
+ * POST /api/v1/query: a parsed request on an authorised scope, answered in Plausible's v2 shape.
  */
-export async function executeQuery(ch: ClickHouseClient, scope: EngineScope, req: QueryRequest, now = Date.now(), rollups = true): Promise<QueryResponse> {
+export interface ExecuteOptions {
+  /** false: raw rows only (tests and benchmarks compare the two). */
+  rollups?: boolean;
+  /** See EngineQuery.sampleAbove (the platform passes its setting, core/config.ts). */
+  sampleAbove?: number;
+}
+
+export async function executeQuery(ch: ClickHouseClient, scope: EngineScope, req: QueryRequest, now = Date.now(), opts: ExecuteOptions = {}): Promise<QueryResponse> {
   const range = await resolveRange(ch, scope, req, now);
   const ref = today({ tz: range.tz, now, ...(req.date ? { date: req.date } : {}) });
   const comparison = req.include.comparisons ? comparisonRange(range, req.include.comparisons, ref) : null;
   const out = await runEngine(ch, scope, { range, comparison, metrics: req.metrics, dimensions: req.dimensions, filters: req.filters,
     orderBy: req.orderBy, limit: req.pagination.limit, offset: req.pagination.offset, totalRows: req.include.totalRows, timeLabels: req.include.timeLabels,
-    ...(rollups ? {} : { rollups: false }) });
+    ...(opts.rollups === false ? { rollups: false } : {}), ...(opts.sampleAbove ? { sampleAbove: opts.sampleAbove } : {}) });
   const { meta } = out;
   return { results: out.results, meta, query: { ...req.raw, date_range: [meta.time_range.from, meta.time_range.to] as [string, string], time_zone: range.tz,
     pagination: req.pagination } };

@@ -6,7 +6,9 @@ export interface Compiled {
   params: Record<string, unknown>;
   /** Its first row (`tot` = 1) holds the metrics over all rows (Spec.totals). */
   totals?: boolean;
-  /** Which rows answer each aggregation of the statement, and why (the planner's words; tests and logs read it). */
+  /** Its rows are estimates from a sample: each carries sample_k (the factor) and e<i> (metric i's margin) where it has one. */
+  sample?: boolean;
+    /** Which rows answer each aggregation of the statement, and why (the planner's words; tests and logs read it). */
   plan?: string[];
 }
 

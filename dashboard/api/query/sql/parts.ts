@@ -45,7 +45,8 @@ export function inPlace(parts: Part[], spec: Spec, metricSql: string[]): boolean
 }
 const restricted = (spec: Spec) => Boolean(spec.restrict && spec.dimensions.some((d) => !isTime(d)));
 
-export function assemble(params: Params, parts: Part[], spec: Spec, metricSql: string[], sortAliases: Map<number, string>): string {
+/** `carry`: further columns of the base part passed through to the answer as they are (a sample's margins). */
+export function assemble(params: Params, parts: Part[], spec: Spec, metricSql: string[], sortAliases: Map<number, string>, carry: string[] = []): string {
   const dims = spec.dimensions.map((_, i) => `d${i}`);
   const from = parts.map((p, i) => {
     const sub = `(${p.sql}) AS p${i}`;
@@ -53,7 +54,7 @@ export function assemble(params: Params, parts: Part[], spec: Spec, metricSql: s
     if (p.dims.length === 0) return `CROSS JOIN ${sub}`;
     return `${p.join === 'full' ? 'FULL OUTER JOIN' : 'LEFT JOIN'} ${sub} USING (${p.dims.join(', ')})`;
   }).join('\n  ');
-  const select = [...dims, ...metricSql.map((m, i) => `${m} AS m${i}`), ...(spec.totalRows ? ['count() OVER () AS total_rows'] : [])];
+  const select = [...dims, ...metricSql.map((m, i) => `${m} AS m${i}`), ...carry.map((c) => `p0.${c} AS ${c}`), ...(spec.totalRows ? ['count() OVER () AS total_rows'] : [])];
   const keyDims = spec.dimensions.flatMap((d, i) => (isTime(d) ? [] : [`toString(d${i})`]));
   const where = restricted(spec) ? `\nWHERE has(${params.ref('cmp')}, [${keyDims.join(', ')}])` : '';
   // In place, a wrapping SELECT's millisecond of planning is saved, which the site overview pays once per panel.

@@ -46,9 +46,16 @@ export interface Relation { from: string; where: string }
  * previous one started before the range is its visitor's first in the range, one per visitor. So firsts collapse into
  * one key (0, which no hashed visitor id is in practice) whose count is every visitor, and only repeat visits are
  * grouped by visitor: each repeating visitor adds a row with 1 + its repeats and takes itself out of the 1-visit row.
+ * With `sampleFactor` (the SQL of k), the visitors of 1 in k id hashes, each counted k times.
  */
-export function visitorsRelation(p: Params, from: string, where: string, linked: boolean): string {
+export function visitorsRelation(p: Params, from: string, where: string, linked: boolean, sampleFactor?: string): string {
   const cookie = `${where} AND id_type = 'cookie'`;
+  // Sampled (sql/sample.ts), each visitor of the sample stands for k: n = k, so sum(n) and sum(n * visits) are the
+  // estimates, and (n - 1) * n their variance terms (catalog/metrics.ts, margin).
+  if (sampleFactor) {
+    return `(WITH ${sampleFactor} AS sample_k SELECT visitor_id, sum(sign) AS visits, sample_k AS n FROM ${from}
+    WHERE ${cookie} AND intHash64(visitor_id) % sample_k = 0 GROUP BY visitor_id HAVING visits > 0)`;
+  }
   if (!linked) return `(SELECT visitor_id, sum(sign) AS visits, 1 AS n FROM ${from}\n    WHERE ${cookie} GROUP BY visitor_id HAVING visits > 0)`;
   return `(SELECT t.1 AS visits, t.2 AS n FROM (SELECT if(prev_start >= ${p.ref('from')}, visitor_id, 0) AS v, sum(sign) AS k FROM ${from}
     WHERE ${cookie} GROUP BY v HAVING k > 0) ARRAY JOIN if(v = 0, [(1, k)], [(k + 1, 1), (1, -1)]) AS t)`;

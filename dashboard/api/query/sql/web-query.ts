@@ -10,6 +10,7 @@ import { compileFilters } from './filter-sql.ts';
 import { formOf, webMetric, type WebSource, type WebTable } from '../catalog/metrics.ts';
 import { planSource, rolledIn, rollupWindow, type Rolled, type RollupWindow } from '../plan/rollups.ts';
 import { eventFilterRollupRelation, filterRollupRelation, rollupKeys, rollupTimeSql, rollupWhere, visitRollupRelation } from './rollup-rows.ts';
+import { sampleFactorSql } from './sample.ts';
 import { timeBucketSql } from './time-bucket.ts';
 import { eventsWhere, dimensionSql, eventInVisit, eventTarget, sessionsRelation, visitHasEvent, visitorsRelation, visitTarget } from './sources.ts';
 import { Params, type Compiled } from './params.ts';
@@ -29,6 +30,11 @@ export interface WebSpec extends Spec {
   stampedSince?: number;
   /** The site's local days in the filter rollup (migration 013). */
   filtersRolled?: RolledDays;
+  /**
+   * Per-visitor counts (visitor:frequency) of an unfiltered range with more cookie visits than this are estimated
+   * from a sample of visitors (plan/rollups.ts); absent (or rollups false): always counted whole.
+   */
+  sampleAbove?: number;
 }
 
 /**
@@ -55,7 +61,8 @@ export function buildWebQuery(siteId: string, range: TimeRange, spec: WebSpec): 
   const eventFilter = leaves(spec.filters).some((l) => l.dim.def.level === 'event');
   const ctx: Ctx = { params, collapsed, mutable, window: spec.rollups === false ? null : rollupWindow(range, spec.zoneSince),
     linked: spec.rollups !== false && linksAnswer(range, spec.filters, spec.linkedSince ?? 0),
-    stamped: range.from >= (spec.stampedSince ?? 0), plan: [] };
+    stamped: range.from >= (spec.stampedSince ?? 0), plan: [],
+    ...(spec.rollups !== false && spec.sampleAbove ? { sampleAbove: spec.sampleAbove } : {}) };
   const rolled = rolledIn(spec.filtersRolled, range.tz);
   if (rolled) ctx.rolled = rolled;
 
@@ -80,6 +87,8 @@ export function buildWebQuery(siteId: string, range: TimeRange, spec: WebSpec): 
   const all = dims.map((_, i) => `d${i}`);
   let base = part(ctx, primary, dims, spec.filters, cols[primary], undefined, extra);
   const parts: Part[] = [{ sql: base.sql, dims: all, join: 'base' }];
+  // A sampled base also answers each metric's margin (e<i>) and its factor k (sample_k): carried to the answer.
+  const carry = base.sampled ? [...cols[primary].flatMap((c) => (marginAlias(c) ? [marginAlias(c)!] : [])), 'sample_k'] : [];
   if (primary === 'sessions' && cols.events.length) parts.push({ sql: part(ctx, 'events', dims, spec.filters, cols.events).sql, dims: all, join: 'full' });
   if (ratios.has('conversion_rate')) {
     const i = spec.metrics.indexOf('conversion_rate');
@@ -100,8 +109,8 @@ export function buildWebQuery(siteId: string, range: TimeRange, spec: WebSpec): 
     base = part({ ...ctx, totals }, primary, dims, spec.filters, cols[primary], undefined, extra);
     parts[0] = { ...parts[0]!, sql: base.sql };
   }
-  return { name: `web:${base.table}`, sql: assemble(params, parts, { ...spec, totals }, metricSql, sortAliases), params: params.values,
-    ...(totals ? { totals } : {}), plan: ctx.plan };
+  return { name: `web:${base.table}`, sql: assemble(params, parts, { ...spec, totals }, metricSql, sortAliases, carry), params: params.values,
+    ...(totals ? { totals } : {}), ...(base.sampled ? { sample: true } : {}), plan: ctx.plan };
 }
 
 interface Ctx { params: Params; collapsed: boolean; mutable: boolean; window: RollupWindow | null; linked: boolean; totals?: boolean;
@@ -109,6 +118,8 @@ interface Ctx { params: Params; collapsed: boolean; mutable: boolean; window: Ro
   stamped: boolean;
   /** The site's days in the filter rollup. */
   rolled?: Rolled;
+  /** See WebSpec.sampleAbove. */
+  sampleAbove?: number;
   /** Each aggregation's source and why, in the order they were planned. */
   plan: string[] }
 
@@ -122,6 +133,8 @@ export function linksAnswer(range: TimeRange, filters: Filter[], linkedSince: nu
 }
 /** A metric of an aggregation and the alias it answers under. */
 interface Col { metric: string; alias: string }
+/** A result metric's (m<i>) margin alias (e<i>) where its metric has a margin form; denominators (h_*) have none. */
+const marginAlias = (c: Col) => (/^m\d+$/.test(c.alias) && webMetric(c.metric).margin ? `e${c.alias.slice(1)}` : undefined);
 
 function refusal(metric: string, source: WebSource, eventDim: DimRef | undefined, range: TimeRange): string {
   if (source === 'visitors') return `${metric} cannot be combined with visitor:frequency; use visitors, visits or percentage`;
@@ -136,10 +149,10 @@ function refusal(metric: string, source: WebSource, eventDim: DimRef | undefined
  * membership tests (see filters.ts).
  */
 function part(ctx: Ctx, source: WebSource, dims: DimRef[], filters: Filter[], cols: Col[], keys = dims.map((_, i) => i),
-  extra: string[] = []): { sql: string; table: WebTable } {
+  extra: string[] = []): { sql: string; table: WebTable; sampled?: true } {
   const { params, collapsed, mutable } = ctx;
-  const { table, why, rows } = planSource({ source, dims, filters, metrics: cols.map((c) => c.metric), stamped: ctx.stamped,
-    ...(ctx.rolled ? { rolled: ctx.rolled } : {}) }, ctx.window);
+  const { table, why, rows, sample } = planSource({ source, dims, filters, metrics: cols.map((c) => c.metric), stamped: ctx.stamped,
+    ...(ctx.rolled ? { rolled: ctx.rolled } : {}), ...(source === 'visitors' ? { linked: ctx.linked, ...(ctx.sampleAbove ? { sampleAbove: ctx.sampleAbove } : {}) } : {}) }, ctx.window);
   ctx.plan.push(why);
   const alias = (i: number) => `d${keys[i]}`;
   const aliases = dims.map((_, i) => alias(i)).join(', ');
@@ -181,7 +194,12 @@ function part(ctx: Ctx, source: WebSource, dims: DimRef[], filters: Filter[], co
     const select = dims.map((d, i) => `${d.def.sql} AS ${alias(i)}`);
     // Linked rows can net a bucket to no visitors (every visitor came back): such a bucket is not a result row.
     const having = dims.length ? ' HAVING sum(n) > 0' : '';
-    return done(`SELECT ${[...select, ...metrics].join(', ')}\n  FROM ${visitorsRelation(params, rel.from, `${rel.where} AND ${where}`, ctx.linked)}${groupBy}${having}`);
+    const factor = sample ? sampleFactorSql(params, sample.window, sample.above) : undefined;
+    // The result's own metrics carry their margins and the factor (denominator parts answer the estimate alone).
+    const margins = sample && cols.some(marginAlias)
+      ? [...cols.flatMap((c) => (marginAlias(c) ? [`${webMetric(c.metric).margin!} AS ${marginAlias(c)}`] : [])), 'max(n) AS sample_k'] : [];
+    const sql = `SELECT ${[...select, ...metrics, ...margins].join(', ')}\n  FROM ${visitorsRelation(params, rel.from, `${rel.where} AND ${where}`, ctx.linked, factor)}${groupBy}${having}`;
+    return { sql, table, ...(margins.length ? { sampled: true as const } : {}) };
   }
   const select = dims.map((d, i) => `${isTime(d) ? timeBucketSql(params, d.granularity!, 'start') : dimensionSql(d, params)} AS ${alias(i)}`);
   return done(`SELECT ${[...select, ...metrics].join(', ')}\n  FROM ${rel.from}\n  WHERE ${rel.where} AND ${where}${groupBy}${nets('sum(sign)')}`);

@@ -7,7 +7,7 @@ import { api } from './client.ts';
  */
 export type {
   ComparisonMode, DateRange, Figure, Filter, FilterOp, LeafFilter, OverviewRequest, PanelName, PanelRow, QueryRequest, QueryResponse, RealtimeResponse,
-  ResultRow, RetentionGrid, RetentionRequest, SiteOverview, TimeRangeMeta,
+  ResultRow, RetentionGrid, RetentionRequest, Sample, SiteOverview, TimeRangeMeta,
 } from '../../../../../core/api/stats.ts';
 
 export const query = (q: QueryRequest, signal?: AbortSignal) => api.post<QueryResponse>('/api/v1/query', q, { signal });
@@ -32,12 +32,15 @@ export interface Row {
   values: Record<string, number | null>;
   previous?: Record<string, number | null>;
   change?: Record<string, number | null>;
+  /** An estimate's margin (95%) by metric, when the answer came from a sample of visitors. */
+  margin?: Record<string, number | null>;
 }
 
 export function rows(res: QueryResponse, metrics: string[]): Row[] {
   return res.results.map((r) => {
     const values = Object.fromEntries(metrics.map((m, i) => [m, r.metrics[i] ?? null]));
     const row: Row = { dims: r.dimensions.map(String), values };
+    if (r.margin) row.margin = Object.fromEntries(metrics.map((m, i) => [m, r.margin![i] ?? null]));
     if (r.comparison) {
       row.previous = Object.fromEntries(metrics.map((m, i) => [m, r.comparison!.metrics[i] ?? null]));
       row.change = Object.fromEntries(metrics.map((m, i) => [m, r.comparison!.change?.[i] ?? null]));
@@ -49,9 +52,10 @@ export function rows(res: QueryResponse, metrics: string[]): Row[] {
 /** POST /api/v1/overview: every panel of the site view in one answer (dashboard/api/query/assemble/overview.ts). */
 export const overview = (q: OverviewRequest, signal?: AbortSignal) => api.post<SiteOverview>('/api/v1/overview', q, { signal });
 
-/** Overview panel rows in the shape of query rows. */
-export function panelRows(list: PanelRow[] | undefined, metrics: string[]): Row[] {
-  return (list ?? []).map((r) => ({ dims: [String(r.value)], values: Object.fromEntries(metrics.map((m) => [m, typeof r[m] === 'number' ? (r[m] as number) : null])) }));
+/** Overview panel rows in the shape of query rows, with their margins where the panel is estimated (SiteOverview.samples). */
+export function panelRows(list: PanelRow[] | undefined, metrics: string[], margins?: Record<string, number | null>[]): Row[] {
+  return (list ?? []).map((r, i) => ({ dims: [String(r.value)], values: Object.fromEntries(metrics.map((m) => [m, typeof r[m] === 'number' ? (r[m] as number) : null])),
+    ...(margins?.[i] ? { margin: margins[i] } : {}) }));
 }
 
 /** POST /api/v1/retention: cohorts by first-seen week or month, and the share of each still active later. */
