@@ -2,7 +2,8 @@
  * Calendar days ('YYYY-MM-DD') and instants in an IANA time zone: the query engine's ranges and the worker's local-day
  * rollups (worker/roll-visit-filters.ts) cut days the same way.
  */
-const DAY_MS = 86_400_000;
+/** A UTC day in milliseconds (local days vary with offsets: see startOfDay). */
+export const DAY_MS = 86_400_000;
 
 // ---- calendar days as 'YYYY-MM-DD' ----
 

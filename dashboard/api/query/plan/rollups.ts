@@ -1,5 +1,5 @@
 import { addDays, dayRange, offsetMs, type Granularity, type TimeRange } from '../request/date-range.ts';
-import { dayMs, startOfDay } from '../../../../core/local-time.ts';
+import { DAY_MS, dayMs, startOfDay } from '../../../../core/local-time.ts';
 import type { RolledDays } from '../../../../core/filter-rollup-state.ts';
 import { isTime, stampable, type DimRef } from '../catalog/dimensions.ts';
 import { leaves, type Filter } from '../catalog/filters.ts';
@@ -42,21 +42,20 @@ export interface RollupWindow {
 type Span = 'month' | 'week' | 'half' | 'day' | 'hour';
 
 const HOUR = 3_600_000;
-const DAY = 86_400_000;
 /** Local rows stay in the old zone up to a change; a day either side covers any two zones' dates overlapping. */
-export const ZONE_MARGIN = 2 * DAY;
-const MONDAY = 4 * DAY; // 1970-01-05, the first Monday after the epoch
+export const ZONE_MARGIN = 2 * DAY_MS;
+const MONDAY = 4 * DAY_MS; // 1970-01-05, the first Monday after the epoch
 /** Bucket starts of each span at or before t, coarsest first; each span's starts are also starts of the finer ones. */
 export const SPANS: { span: Span; floor: (t: number) => number; next: (t: number) => number }[] = [
   { span: 'month', floor: (t) => { const d = new Date(t); return Date.UTC(d.getUTCFullYear(), d.getUTCMonth(), 1); },
     next: (t) => { const d = new Date(t); return Date.UTC(d.getUTCFullYear(), d.getUTCMonth() + 1, 1); } },
-  { span: 'week', floor: monday, next: (t) => t + 7 * DAY },
+  { span: 'week', floor: monday, next: (t) => t + 7 * DAY_MS },
   // Half-weeks (migration 011): Monday to Wednesday, Thursday to Sunday.
-  { span: 'half', floor: (t) => (t - monday(t) >= 3 * DAY ? monday(t) + 3 * DAY : monday(t)), next: (t) => t + (t === monday(t) ? 3 : 4) * DAY },
-  { span: 'day', floor: (t) => Math.floor(t / DAY) * DAY, next: (t) => t + DAY },
+  { span: 'half', floor: (t) => (t - monday(t) >= 3 * DAY_MS ? monday(t) + 3 * DAY_MS : monday(t)), next: (t) => t + (t === monday(t) ? 3 : 4) * DAY_MS },
+  { span: 'day', floor: (t) => Math.floor(t / DAY_MS) * DAY_MS, next: (t) => t + DAY_MS },
 ];
 function monday(t: number): number {
-  return Math.floor((t - MONDAY) / (7 * DAY)) * 7 * DAY + MONDAY;
+  return Math.floor((t - MONDAY) / (7 * DAY_MS)) * 7 * DAY_MS + MONDAY;
 }
 
 /** The largest whole buckets covering [from, to), both whole days: the middle at one span, the ends at finer ones. */
@@ -88,7 +87,7 @@ export function rollupWindow(range: TimeRange, zoneSince = 0): RollupWindow | nu
 function wholeHours(range: TimeRange): boolean {
   if (range.from % HOUR !== 0 || range.to % HOUR !== 0) return false;
   // Offsets change only at transitions, months apart: one look a day finds a half-hour zone or season.
-  for (let t = range.from; t < range.to; t += DAY) if (offsetMs(t, range.tz) % HOUR !== 0) return false;
+  for (let t = range.from; t < range.to; t += DAY_MS) if (offsetMs(t, range.tz) % HOUR !== 0) return false;
   return offsetMs(range.to - 1, range.tz) % HOUR === 0;
 }
 

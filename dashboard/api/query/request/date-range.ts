@@ -1,7 +1,7 @@
 import { COMPARISON_MODES, PRESETS, isDate, type ComparisonMode, type Preset } from '../../../../core/api/stats.ts';
 import type { Granularity } from '../catalog/dimensions.ts';
 import { invalid, show } from '../catalog/errors.ts';
-import { dayMs, addDays, daysBetween, addMonths, startOfMonth, endOfMonth, monday, localTime, localDate, offsetMs, startOfDay, isoLocal } from '../../../../core/local-time.ts';
+import { DAY_MS, dayMs, addDays, daysBetween, addMonths, startOfMonth, endOfMonth, monday, localTime, localDate, offsetMs, startOfDay, isoLocal } from '../../../../core/local-time.ts';
 
 export { COMPARISON_MODES, PRESETS, isDate, type ComparisonMode, type Preset };
 
@@ -26,7 +26,6 @@ export interface TimeRange {
   auto: Granularity;
 }
 
-const DAY_MS = 86_400_000;
 const REALTIME_MS = 30 * 60_000;
 /** Most buckets a time dimension may have (time labels are listed in full). */
 export const MAX_BUCKETS = 5000;
