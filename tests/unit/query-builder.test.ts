@@ -9,7 +9,7 @@ import { mergeable } from '../../dashboard/api/query/run/together.ts';
 import { buildWebQuery } from '../../dashboard/api/query/sql/web-query.ts';
 import { WEB_DIMENSIONS, type DimensionDef } from '../../dashboard/api/query/catalog/dimensions.ts';
 import { ROLLUP_VISITORS } from '../../dashboard/api/query/catalog/metrics.ts';
-import { EVENT_FILTER_KEYS, FILTER_KEYS, rollupWindow } from '../../dashboard/api/query/plan/rollups.ts';
+import { EVENT_FILTER_KEYS, FILTER_KEYS, pairKey, rollupWindow } from '../../dashboard/api/query/plan/rollups.ts';
 import { readFileSync } from 'node:fs';
 import type { TupleParam } from '@clickhouse/client';
 
@@ -127,8 +127,8 @@ describe('query builder: choosing the rows that answer', () => {
     assert.match(stamped.sql, /visit\.referrer_source/);
     assert.match(stamped.sql, /NOT \(multiIf\(visit\.id_type != 'cookie'/);
     assert.ok(!/session_id IN/.test(stamped.sql), 'no visit lookup');
-    // Two visit filters: the event filter rollup keeps one (migration 013).
-    assert.deepEqual(stamped.plan, ["events: the filter rollup keeps one filter on visit:source, visit:channel, visit:country, visit:device only; visit attributes from each event's stamp"]);
+    // Visitor type is no filter key of the event filter rollup (migrations 013, 017).
+    assert.deepEqual(stamped.plan, ["events: the filter rollup keeps filters on one or two of visit:source, visit:channel, visit:country, visit:device only; visit attributes from each event's stamp"]);
     // A range starting before stamping began reads events that have none: each event's visit is looked up.
     const older = web(top, range, { stampedSince: range.from + 1 });
     assert.match(older.sql, /session_id IN \(SELECT session_id FROM sessions WHERE/);
@@ -304,6 +304,20 @@ describe('query builder: filtered visit figures from the filter rollup (migratio
     assert.doesNotMatch(q.sql, /UNION ALL/);
   });
 
+  it('reads two filter keys combined from their pair\'s rows (source last), narrowed by the values of an is on each', () => {
+    const q = web({ ...country, filters: [['is', 'visit:source', ['Google', 'Bing']], ['is', 'visit:device', ['mobile']]] }, range, { filtersRolled: days });
+    assert.match(q.plan!.join('\n'), /^visit_filter_rollup: visit:source under visit:source and visit:device over \d+ bucket range/);
+    const fdim = Object.entries(q.params).find(([, v]) => v === 'device+source');
+    assert.ok(fdim, 'fdim device+source');
+    assert.ok(Object.values(q.params).some((v) => JSON.stringify(v) === JSON.stringify(['mobile\x1FGoogle', 'mobile\x1FBing'])), 'fvalue IN the two pairs');
+    assert.match(q.sql, /substring\(fvalue, position\(fvalue, '\\x1F'\) \+ 1\) IN/);
+    assert.match(q.sql, /substring\(fvalue, 1, position\(fvalue, '\\x1F'\) - 1\) IN/);
+    // Any combination of the two keys selects whole rows: no narrowing without an is on each.
+    const or = web({ ...country, filters: [['or', [['is', 'visit:country', ['DE']], ['is_not', 'visit:channel', ['direct']]]]] }, range, { filtersRolled: days });
+    assert.match(or.plan!.join('\n'), /^visit_filter_rollup: visit:source under visit:country and visit:channel/);
+    assert.ok(Object.values(or.params).includes('channel+country'));
+  });
+
   it('reads the days after the rolled ones from raw visits, in the same statement', () => {
     const q = web(country, range, { filtersRolled: { from: range.first, until: addDays(range.first, 3) } });
     assert.match(q.plan!.join('\n'), new RegExp(`, the days from ${addDays(range.first, 3)} from raw rows`));
@@ -313,8 +327,9 @@ describe('query builder: filtered visit figures from the filter rollup (migratio
   it('reads raw visits where the rollup cannot answer, with the reason', () => {
     const reason = (body: Record<string, unknown>, filtersRolled = days) => web(body, range, { filtersRolled }).plan!.join('\n');
     assert.match(reason(country, { from: addDays(range.first, 1), until: days.until }), /^sessions: the filter rollup holds the days from/);
-    assert.match(reason({ ...country, filters: [['is', 'visit:country', ['DE']], ['is', 'visit:device', ['mobile']]] }), /^sessions: the filter rollup keeps one filter on/);
-    assert.match(reason({ ...country, filters: [['is', 'visit:browser', ['Firefox']]] }), /^sessions: the filter rollup keeps one filter on/);
+    assert.match(reason({ ...country, filters: [['is', 'visit:country', ['DE']], ['is', 'visit:device', ['mobile']], ['is', 'visit:source', ['Google']]] }),
+      /^sessions: the filter rollup keeps filters on one or two of/);
+    assert.match(reason({ ...country, filters: [['is', 'visit:browser', ['Firefox']]] }), /^sessions: the filter rollup keeps filters on one or two of/);
     assert.match(reason({ ...country, dimensions: ['time:hour'] }), /^sessions: the filter rollup holds local days/);
     assert.match(web(country).plan!.join('\n'), /^sessions: no days of the site are in the filter rollup yet/);
   });
@@ -331,8 +346,8 @@ describe('query builder: filtered visit figures from the filter rollup (migratio
       [['is', 'event:page', ['/Pricing'], { case_sensitive: false }]], [['or', [['is', 'event:page', ['/a']], ['is', 'event:page', ['/b']]]]]]) {
       assert.match(plan(filters), /^sessions: the filter rollup keeps event:page as the only filter with one value, is and case-sensitive/, JSON.stringify(filters));
     }
-    assert.match(plan([['is', 'event:page', ['/pricing']], ['is', 'visit:country', ['DE']]]), /^sessions: the filter rollup keeps one filter on .*, or one event:page or event:name only/);
-    assert.match(plan([['is', 'event:props:plan', ['pro']]]), /^sessions: the filter rollup keeps one filter on/);
+    assert.match(plan([['is', 'event:page', ['/pricing']], ['is', 'visit:country', ['DE']]]), /^sessions: the filter rollup keeps filters on one or two of .*, or one event:page or event:name only/);
+    assert.match(plan([['is', 'event:props:plan', ['pro']]]), /^sessions: the filter rollup keeps filters on one or two of/);
   });
 
   it('reads top pages under a visit filter from the event filter rollup, once the range\'s events carry their visit', () => {
@@ -343,18 +358,27 @@ describe('query builder: filtered visit figures from the filter rollup (migratio
 
   it('keeps in the view the roller reads the catalog expressions, for the filter and for every panel dimension', () => {
     const read = (file: string) => readFileSync(new URL(`../../core/migrations/${file}`, import.meta.url), 'utf8').replace(/\s+/g, ' ');
-    const migration = read('013_visit_filter_rollup.sql');
-    // The visit view as migration 014 replaced it: the same panels, and the pages and event names of each visit.
-    const visits = read('014_page_goal_filter_rollup.sql');
+    // Both views as migration 017 replaced them: the same panels, the pages and event names of each visit (014), the pairs.
+    const visits = read('017_filter_pair_rollup.sql');
+    const migration = visits.slice(visits.indexOf('CREATE OR REPLACE VIEW event_filter_day'));
     const kept = Object.values(WEB_DIMENSIONS).filter((d: DimensionDef) => d.level === 'visit' && d.rollup) as DimensionDef[];
     for (const d of kept) assert.ok(visits.includes(`('${d.rollup}', ${d.sql})`), d.rollup);
-    const filters = /ARRAY JOIN arrayConcat\(\[(.*?)\], arrayMap\(x -> \('pathname', x\), pages\), arrayMap\(x -> \('name', x\), names\)\) AS kf/.exec(visits)![1]!;
-    assert.deepEqual([...filters.matchAll(/\('(\w+)', /g)].map((m) => m[1]), FILTER_KEYS);
+    const filters = /ARRAY JOIN arrayConcat\(\[(.*?)\], arrayMap\(x -> \('pathname', x\), pages\), arrayMap\(x -> \('name', x\), names\), \[(.*?)\]\) AS kf/.exec(visits)!;
+    const pairs = filters[2]!;
+    assert.deepEqual([...filters[1]!.matchAll(/\('(\w+)', /g)].map((m) => m[1]), FILTER_KEYS);
     assert.deepEqual(EVENT_FILTER_KEYS, ['pathname', 'name']);
     for (const k of EVENT_FILTER_KEYS) assert.equal(WEB_DIMENSIONS[k === 'name' ? 'event:name' : 'event:page'].rollup, k);
-    for (const k of FILTER_KEYS) assert.ok(filters.includes(`('${k}', ${kept.find((d) => d.rollup === k)!.sql})`), k);
+    for (const k of FILTER_KEYS) assert.ok(filters[1]!.includes(`('${k}', ${kept.find((d) => d.rollup === k)!.sql})`), k);
+    // Every pair of filter keys, in PAIR_ORDER (source last), joined by the separator sql/rollup-rows.ts splits on.
+    const sql = (k: string, form: 'sql' | 'stamped') => kept.find((d) => d.rollup === k)![form]!;
+    const all = FILTER_KEYS.flatMap((a, i) => FILTER_KEYS.slice(i + 1).map((b) => pairKey(a, b)));
+    assert.equal(all.length, 6);
+    const pairOf = (k: string, form: 'sql' | 'stamped') => { const [a, b] = k.split('+'); return `('${k}', concat(${sql(a!, form)}, '\\x1F', ${sql(b!, form)}))`; };
+    for (const k of all) assert.ok(pairs.includes(pairOf(k, 'sql')), k);
+    assert.ok(all.every((k) => !k.startsWith('source+')), 'source last');
     // The event rows take the same filter values from each event's stamp.
-    const stamped = /FROM events ARRAY JOIN \[(.*?)\] AS kf/.exec(migration)![1]!;
-    for (const k of FILTER_KEYS) assert.ok(stamped.includes(`('${k}', ${kept.find((d) => d.rollup === k)!.stamped})`), `stamped ${k}`);
+    const stamped = /FROM events ARRAY JOIN arrayConcat\(\[(.*?)\], \[(.*?)\]\) AS kf/.exec(migration)!;
+    for (const k of FILTER_KEYS) assert.ok(stamped[1]!.includes(`('${k}', ${sql(k, 'stamped')})`), `stamped ${k}`);
+    for (const k of all) assert.ok(stamped[2]!.includes(pairOf(k, 'stamped')), `stamped ${k}`);
   });
 });

@@ -24,8 +24,8 @@ import { webMetric, type WebSource, type WebTable } from '../catalog/metrics.ts'
  *   visitor counts need the visit's fixed attributes, so a dimension that changes during a visit (exit page) takes
  *   signed sums only, as the raw plan does; new/returning visitors read the visitor_type rows.
  * - event_rollup: event:page and event:name (plus time), filtered on those alone, metrics with an event_rollup form.
- * - visit_filter_rollup (migrations 013, 014): what visit_rollup answers, under filters on one of FILTER_KEYS, or one
- *   page or event name (EVENT_FILTER_KEYS), over local days or coarser buckets (no hours), for ranges starting on a
+ * - visit_filter_rollup (migrations 013, 014, 017): what visit_rollup answers, under filters on one or two of
+ *   FILTER_KEYS, or one page or event name (EVENT_FILTER_KEYS), over local days or coarser buckets (no hours), for ranges starting on a
  *   rolled day (Site.filtersRolled): the rolled days from the rollup, the days after them from raw visits in the
  *   rollup's shape (sql/rollup-rows.ts), merged.
  * - event_filter_rollup (migration 013): what event_rollup answers, under the same visit filters besides its own,
@@ -103,6 +103,12 @@ export const FILTER_KEYS = ['source', 'channel', 'country', 'device'];
  * once for each distinct page it viewed and each event name it sent.
  */
 export const EVENT_FILTER_KEYS = ['pathname', 'name'];
+/**
+ * Two of FILTER_KEYS are also kept together (migration 017) under the fdim 'a+b', in this order within a pair: source
+ * last, since its value is the one that may hold any text (sql/rollup-rows.ts reads each part).
+ */
+export const PAIR_ORDER = ['channel', 'country', 'device', 'source'];
+export const pairKey = (a: string, b: string) => [a, b].sort((x, y) => PAIR_ORDER.indexOf(x) - PAIR_ORDER.indexOf(y)).join('+');
 
 /** A site's rolled days as UTC ms of local dates (as RollupWindow.days), and the instant the first unrolled one starts. */
 export interface Rolled { from: number; until: number; untilAt: number }
@@ -204,8 +210,8 @@ function filterRows(a: Aggregation, w: RollupWindow, key: { key: string; on: str
 }
 
 /**
- * The kept filter dimension of filters on `on`: one of FILTER_KEYS under any operator (each visit has one value of
- * it); for visit figures (`eventKeys`), also one page or event name as the only filter, one value, positive and
+ * The kept filter dimension of filters on `on`: one of FILTER_KEYS, or two of them (their pair), under any operator
+ * and any combination (each visit has one value of each); for visit figures (`eventKeys`), also one page or event name as the only filter, one value, positive and
  * case-sensitive, since a visit is in the rollup once under each page it viewed: `is` /pricing counts it once, but an
  * OR of two of its pages would count it twice, and a negation needs the visits it is not under. The reason if none.
  */
@@ -213,12 +219,17 @@ function filterKey(a: Aggregation, on: DimRef[], eventKeys: boolean): { key: str
   const names = new Set(on.map((d) => d.name));
   const dim = names.size === 1 ? on[0]! : undefined;
   if (dim?.def.level === 'visit' && FILTER_KEYS.includes(dim.def.rollup ?? '')) return { key: dim.def.rollup!, on: dim.name };
+  const kept = (d: DimRef) => d.def.level === 'visit' && FILTER_KEYS.includes(d.def.rollup ?? '');
+  if (names.size === 2 && on.every(kept)) {
+    const [a, b] = [...names].map((n) => on.find((d) => d.name === n)!);
+    return { key: pairKey(a!.def.rollup!, b!.def.rollup!), on: `${a!.name} and ${b!.name}` };
+  }
   const only = a.filters.length === 1 && 'dim' in a.filters[0]! ? a.filters[0] : undefined;
   if (eventKeys && dim?.def.level === 'event' && dim.prop === undefined && EVENT_FILTER_KEYS.includes(dim.def.rollup ?? '')) {
     if (only && only.op === 'is' && only.values.length === 1 && only.caseSensitive) return { key: dim.def.rollup!, on: dim.name };
     return `the filter rollup keeps ${dim.name} as the only filter with one value, is and case-sensitive (a visit is there once per page or event name)`;
   }
-  return `the filter rollup keeps one filter on ${FILTER_KEYS.map((k) => `visit:${k}`).join(', ')}${eventKeys ? ', or one event:page or event:name' : ''} only`;
+  return `the filter rollup keeps filters on one or two of ${FILTER_KEYS.map((k) => `visit:${k}`).join(', ')}${eventKeys ? ', or one event:page or event:name' : ''} only`;
 }
 const rowsWhy = (rows: FilterRows, r: Rolled) =>
   ` over ${rows.window.cover.length} bucket range(s)${rows.tailFrom !== null ? `, the days from ${iso(r.until)} from raw rows` : ''}`;

@@ -4,13 +4,39 @@ import type { Granularity } from '../request/date-range.ts';
 import { isTime, type DimRef } from '../catalog/dimensions.ts';
 import { WEB_DIMENSIONS } from '../catalog/dimensions.ts';
 import { compileFilters } from './filter-sql.ts';
-import type { Filter } from '../catalog/filters.ts';
+import type { Filter, Leaf } from '../catalog/filters.ts';
 import { SPANS, type FilterRows, type RollupWindow } from '../plan/rollups.ts';
 import type { Params } from './params.ts';
 import { timeBucketSql } from './time-bucket.ts';
 import { eventsWhere, eventTarget, sessionsWhere, visitHasEvent, visitTarget } from './sources.ts';
 
 /** SQL over the rollup rows the planner picked (plan/rollups.ts): which rows, their time buckets, which table. */
+
+/** Between the two values of a pair's fvalue (migration 017). */
+const SEP = '\x1F';
+/**
+ * A filter dimension's value on filter rollup rows of key `key`: fvalue itself, or for a pair 'a+b' (migration 017)
+ * a's part up to the first separator or b's after it (b may hold the separator itself: source, always last).
+ */
+export function fvalueSql(key: string, d: DimRef): string {
+  const [a, b] = key.split('+');
+  if (b === undefined) return 'fvalue';
+  return d.def.rollup === a ? "substring(fvalue, 1, position(fvalue, '\\x1F') - 1)" : "substring(fvalue, position(fvalue, '\\x1F') + 1)";
+}
+
+/**
+ * For a pair, the fvalues a top-level (AND-ed) case-sensitive `is` on each of its two keys allows: the rows' sort key
+ * then picks them out, where the condition on their parts alone reads every row of the pair in the range. The
+ * condition stays; this only narrows. '' when there is no such pair of filters.
+ */
+function pairValues(params: Params, key: string, filters: Filter[]): string {
+  const [a, b] = key.split('+');
+  if (b === undefined) return '';
+  const is = (k: string) => filters.find((f) => 'dim' in f && f.op === 'is' && f.caseSensitive && f.dim.def.rollup === k && f.dim.def.level === 'visit') as Leaf | undefined;
+  const [fa, fb] = [is(a!), is(b)];
+  if (!fa || !fb) return '';
+  return ` AND fvalue IN ${params.add(fa.values.flatMap((x) => fb.values.map((y) => `${x}${SEP}${y}`)), 'Array(String)')}`;
+}
 
 const hoursWhere = (p: Params) => `site_id = ${p.ref('site')} AND span = 'hour' AND bucket >= ${p.ref('from')} AND bucket < ${p.ref('to')}`;
 
@@ -64,7 +90,7 @@ export function filterRollupRelation(params: Params, rows: FilterRows, filters: 
   const names = params.add(keys.map((k) => k.key), 'Array(String)');
   const rolled = `SELECT bucket, dim, value, visitors, visits, pageviews, custom_events, bounces, duration_ms FROM visit_filter_rollup
     WHERE ${rollupWhere(params, rows.window, g)} AND fdim = ${params.add(rows.key, 'String')}
-      AND ${compileFilters(filters, { params, home: { level: 'visit', expr: () => 'fvalue', carries: () => true } })} AND dim IN ${names}`;
+      AND ${compileFilters(filters, { params, home: { level: 'visit', expr: (d) => (d.def.level === 'visit' ? fvalueSql(rows.key, d) : 'fvalue'), carries: () => true } })}${pairValues(params, rows.key, filters)} AND dim IN ${names}`;
   if (rows.tailFrom === null) return `(${rolled})`;
   const from = params.add(toChTime(rows.tailFrom), 'DateTime64(3)');
   // t_ names: an alias named as a column would stand for it in the other sums.
@@ -83,9 +109,9 @@ export function filterRollupRelation(params: Params, rows: FilterRows, filters: 
  * and after the rolled days the same from raw events, their visit filter read from each event's stamp.
  */
 export function eventFilterRollupRelation(params: Params, rows: FilterRows, filters: Filter[], g?: Granularity): string {
-  const onRow = { level: 'event' as const, expr: (d: DimRef) => (d.def.level === 'visit' ? 'fvalue' : d.def.sql), carries: (d: DimRef) => d.def.level === 'visit' };
+  const onRow = { level: 'event' as const, expr: (d: DimRef) => (d.def.level === 'visit' ? fvalueSql(rows.key, d) : d.def.sql), carries: (d: DimRef) => d.def.level === 'visit' };
   const rolled = `SELECT bucket, name, pathname, visitors, events FROM event_filter_rollup
-    WHERE ${rollupWhere(params, rows.window, g)} AND fdim = ${params.add(rows.key, 'String')} AND ${compileFilters(filters, { params, home: onRow })}`;
+    WHERE ${rollupWhere(params, rows.window, g)} AND fdim = ${params.add(rows.key, 'String')} AND ${compileFilters(filters, { params, home: onRow })}${pairValues(params, rows.key, filters)}`;
   if (rows.tailFrom === null) return `(${rolled})`;
   const tail = `SELECT toDateTime(toDate(timestamp, ${params.ref('tz')}), 'UTC') AS t_bucket, name AS t_name, pathname AS t_pathname,
       uniqCombinedState(12)(visitor_id) AS t_visitors, count() AS t_events
