@@ -6,6 +6,7 @@ import type { Site } from '../../core/registry.ts';
 import { siteOverview } from '../../dashboard/api/query/assemble/overview.ts';
 import { createLogger } from '../../core/log.ts';
 import { rollSite, startFilterRoller } from '../../worker/roll-visit-filters.ts';
+import { propFvalue } from '../../dashboard/api/query/sql/rollup-rows.ts';
 import { FIXTURE_NOW, loadQueryFixture, startQueryFixture, type LoadedFixture } from '../fixtures/query-fixture.ts';
 import { startTestPlatform, type TestPlatform } from '../helpers/platform.ts';
 import { recordingClient } from '../helpers/recording-client.ts';
@@ -54,6 +55,14 @@ describe('filter rollup: filtered overviews from settled visits and their events
       assert.ok(pairs > visits, `${fdim}: some visits have several`);
       assert.equal(await count(`SELECT sum(visits) AS n FROM visit_filter_rollup WHERE site_id = {s:String} AND span = 'day' AND fdim = '${fdim}'`), pairs * 15, fdim);
     }
+    // And once under each distinct property key and value of its events (migration 017), the value as the planner encodes it.
+    const props = await count(`SELECT count() AS n FROM (SELECT DISTINCT session_id, arrayJoin(mapKeys(props)) AS k ${ofVisits})`);
+    assert.ok(props > 0);
+    assert.equal(await count(`SELECT sum(visits) AS n FROM visit_filter_rollup WHERE site_id = {s:String} AND span = 'day' AND fdim = 'prop'`), props * 15);
+    assert.equal(await count(`SELECT sum(visits) AS n FROM visit_filter_rollup WHERE site_id = {s:String} AND span = 'day' AND fdim = 'prop'
+      AND fvalue = '${propFvalue('plan', 'pro')}'`), 15);
+    const [enc] = await p.rows<{ v: string }>("SELECT concat(toString(length('été')), ':', 'été', '=', 'x') AS v");
+    assert.equal(enc!.v, propFvalue('été', 'x'), 'the key length in bytes on both sides');
     // And once under each of the six pairs of filter dimensions (migration 017).
     assert.equal(await count(`SELECT sum(visits) AS n FROM visit_filter_rollup WHERE site_id = {s:String} AND span = 'day'
       AND fdim IN ('channel+country', 'channel+device', 'channel+source', 'country+device', 'country+source', 'device+source')`), visits * 6 * 15);
@@ -87,11 +96,12 @@ describe('filter rollup: filtered overviews from settled visits and their events
     assert.equal(de.headline.visits!.value, 4, 'A1, A2, A3 and C1 (the hand-computed set)');
   });
 
-  it('answers visit figures under one page or goal from rolled days and raw days after them, equal to raw visits', async () => {
+  it('answers visit figures under one page, goal or property value from rolled days and raw days after them, equal to raw visits', async () => {
     const site = as((await rolled())!);
     // /pricing: A2, B1, C1 (its /pricing at 23:55 Friday) and D1; Signup: A2 and D1. /docs: C1 again past midnight.
-    const expected = new Map([['/pricing', 4], ['Signup', 2], ['/docs', 2]]);
-    for (const filters of [[['is', 'event:page', ['/pricing']]], [['is', 'event:name', ['Signup']]], [['is', 'event:page', ['/docs']]]]) {
+    // plan = pro: A1's Signup only (D1's Signup is plan = free); migration 017.
+    const expected = new Map([['/pricing', 4], ['Signup', 2], ['/docs', 2], ['pro', 1]]);
+    for (const filters of [[['is', 'event:page', ['/pricing']]], [['is', 'event:name', ['Signup']]], [['is', 'event:page', ['/docs']]], [['is', 'event:props:plan', ['pro']]]]) {
       for (const s0 of [site, as({ from: '2026-03-16', until: '2026-03-26' })]) {
         statements.length = 0;
         const got = await siteOverview(ch, s0, { dateRange: week, comparison: 'previous_period', now: FIXTURE_NOW, filters, together: false });

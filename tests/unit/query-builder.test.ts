@@ -10,6 +10,7 @@ import { buildWebQuery } from '../../dashboard/api/query/sql/web-query.ts';
 import { WEB_DIMENSIONS, type DimensionDef } from '../../dashboard/api/query/catalog/dimensions.ts';
 import { ROLLUP_VISITORS } from '../../dashboard/api/query/catalog/metrics.ts';
 import { EVENT_FILTER_KEYS, FILTER_KEYS, pairKey, rollupWindow } from '../../dashboard/api/query/plan/rollups.ts';
+import { propFvalue } from '../../dashboard/api/query/sql/rollup-rows.ts';
 import { readFileSync } from 'node:fs';
 import type { TupleParam } from '@clickhouse/client';
 
@@ -346,8 +347,21 @@ describe('query builder: filtered visit figures from the filter rollup (migratio
       [['is', 'event:page', ['/Pricing'], { case_sensitive: false }]], [['or', [['is', 'event:page', ['/a']], ['is', 'event:page', ['/b']]]]]]) {
       assert.match(plan(filters), /^sessions: the filter rollup keeps event:page as the only filter with one value, is and case-sensitive/, JSON.stringify(filters));
     }
-    assert.match(plan([['is', 'event:page', ['/pricing']], ['is', 'visit:country', ['DE']]]), /^sessions: the filter rollup keeps filters on one or two of .*, or one event:page or event:name only/);
-    assert.match(plan([['is', 'event:props:plan', ['pro']]]), /^sessions: the filter rollup keeps filters on one or two of/);
+    assert.match(plan([['is', 'event:page', ['/pricing']], ['is', 'visit:country', ['DE']]]), /^sessions: the filter rollup keeps filters on one or two of .*, or one event:page, event:name or event:props:<key> only/);
+  });
+
+  it('reads visit figures under one custom property value from the filter rollup (migration 017), its value as the rows hold it', () => {
+    const plan = (filters: unknown[]) => web({ ...country, filters }, range, { filtersRolled: days });
+    const q = plan([['is', 'event:props:plan', ['pro']]]);
+    assert.match(q.plan!.join('\n'), /^visit_filter_rollup: visit:source under event:props:plan over \d+ bucket range/);
+    assert.ok(Object.values(q.params).includes('prop'), 'fdim prop');
+    assert.ok(Object.values(q.params).some((v) => JSON.stringify(v) === JSON.stringify(['4:plan=pro'])), 'fvalue: key length, key, value');
+    assert.equal(propFvalue('prix', 'été'), '4:prix=été');
+    assert.equal(propFvalue('été', 'x'), '5:été=x', 'the length in bytes, as ClickHouse length() counts');
+    // An empty value is also every event without the key; a negation or two values as for pages.
+    for (const filters of [[['is', 'event:props:plan', ['']]], [['is_not', 'event:props:plan', ['pro']]], [['is', 'event:props:plan', ['pro', 'free']]]]) {
+      assert.match(plan(filters).plan!.join('\n'), /^sessions: the filter rollup keeps event:props:plan as the only filter/, JSON.stringify(filters));
+    }
   });
 
   it('reads top pages under a visit filter from the event filter rollup, once the range\'s events carry their visit', () => {
@@ -359,11 +373,11 @@ describe('query builder: filtered visit figures from the filter rollup (migratio
   it('keeps in the view the roller reads the catalog expressions, for the filter and for every panel dimension', () => {
     const read = (file: string) => readFileSync(new URL(`../../core/migrations/${file}`, import.meta.url), 'utf8').replace(/\s+/g, ' ');
     // Both views as migration 017 replaced them: the same panels, the pages and event names of each visit (014), the pairs.
-    const visits = read('017_filter_pair_rollup.sql');
+    const visits = read('017_pair_and_property_filter_rollup.sql');
     const migration = visits.slice(visits.indexOf('CREATE OR REPLACE VIEW event_filter_day'));
     const kept = Object.values(WEB_DIMENSIONS).filter((d: DimensionDef) => d.level === 'visit' && d.rollup) as DimensionDef[];
     for (const d of kept) assert.ok(visits.includes(`('${d.rollup}', ${d.sql})`), d.rollup);
-    const filters = /ARRAY JOIN arrayConcat\(\[(.*?)\], arrayMap\(x -> \('pathname', x\), pages\), arrayMap\(x -> \('name', x\), names\), \[(.*?)\]\) AS kf/.exec(visits)!;
+    const filters = /ARRAY JOIN arrayConcat\(\[(.*?)\], arrayMap\(x -> \('pathname', x\), pages\), arrayMap\(x -> \('name', x\), names\), arrayMap\(x -> \('prop', x\), prop_pairs\), \[(.*?)\]\) AS kf/.exec(visits)!;
     const pairs = filters[2]!;
     assert.deepEqual([...filters[1]!.matchAll(/\('(\w+)', /g)].map((m) => m[1]), FILTER_KEYS);
     assert.deepEqual(EVENT_FILTER_KEYS, ['pathname', 'name']);

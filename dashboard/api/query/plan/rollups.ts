@@ -25,7 +25,7 @@ import { webMetric, type WebSource, type WebTable } from '../catalog/metrics.ts'
  *   signed sums only, as the raw plan does; new/returning visitors read the visitor_type rows.
  * - event_rollup: event:page and event:name (plus time), filtered on those alone, metrics with an event_rollup form.
  * - visit_filter_rollup (migrations 013, 014, 017): what visit_rollup answers, under filters on one or two of
- *   FILTER_KEYS, or one page or event name (EVENT_FILTER_KEYS), over local days or coarser buckets (no hours), for ranges starting on a
+ *   FILTER_KEYS, or one page, event name (EVENT_FILTER_KEYS) or custom property value (PROP_FILTER_KEY), over local days or coarser buckets (no hours), for ranges starting on a
  *   rolled day (Site.filtersRolled): the rolled days from the rollup, the days after them from raw visits in the
  *   rollup's shape (sql/rollup-rows.ts), merged.
  * - event_filter_rollup (migration 013): what event_rollup answers, under the same visit filters besides its own,
@@ -103,6 +103,8 @@ export const FILTER_KEYS = ['source', 'channel', 'country', 'device'];
  * once for each distinct page it viewed and each event name it sent.
  */
 export const EVENT_FILTER_KEYS = ['pathname', 'name'];
+/** The fdim of custom properties (migration 017): a visit's rows once under each key and value its events carry. */
+export const PROP_FILTER_KEY = 'prop';
 /**
  * Two of FILTER_KEYS are also kept together (migration 017) under the fdim 'a+b', in this order within a pair: source
  * last, since its value is the one that may hold any text (sql/rollup-rows.ts reads each part).
@@ -225,11 +227,14 @@ function filterKey(a: Aggregation, on: DimRef[], eventKeys: boolean): { key: str
     return { key: pairKey(a!.def.rollup!, b!.def.rollup!), on: `${a!.name} and ${b!.name}` };
   }
   const only = a.filters.length === 1 && 'dim' in a.filters[0]! ? a.filters[0] : undefined;
-  if (eventKeys && dim?.def.level === 'event' && dim.prop === undefined && EVENT_FILTER_KEYS.includes(dim.def.rollup ?? '')) {
-    if (only && only.op === 'is' && only.values.length === 1 && only.caseSensitive) return { key: dim.def.rollup!, on: dim.name };
-    return `the filter rollup keeps ${dim.name} as the only filter with one value, is and case-sensitive (a visit is there once per page or event name)`;
+  const eventKey = dim?.def.level !== 'event' ? undefined : dim.prop !== undefined ? PROP_FILTER_KEY
+    : EVENT_FILTER_KEYS.includes(dim.def.rollup ?? '') ? dim.def.rollup : undefined;
+  if (eventKeys && eventKey) {
+    // An empty property value is also every event without the key, which the rollup does not hold.
+    if (only && only.op === 'is' && only.values.length === 1 && only.caseSensitive && (eventKey !== PROP_FILTER_KEY || only.values[0] !== '')) return { key: eventKey, on: dim!.name };
+    return `the filter rollup keeps ${dim!.name} as the only filter with one value, is and case-sensitive (a visit is there once per page, event name or property value)`;
   }
-  return `the filter rollup keeps filters on one or two of ${FILTER_KEYS.map((k) => `visit:${k}`).join(', ')}${eventKeys ? ', or one event:page or event:name' : ''} only`;
+  return `the filter rollup keeps filters on one or two of ${FILTER_KEYS.map((k) => `visit:${k}`).join(', ')}${eventKeys ? ', or one event:page, event:name or event:props:<key>' : ''} only`;
 }
 const rowsWhy = (rows: FilterRows, r: Rolled) =>
   ` over ${rows.window.cover.length} bucket range(s)${rows.tailFrom !== null ? `, the days from ${iso(r.until)} from raw rows` : ''}`;

@@ -5,7 +5,7 @@ import { isTime, type DimRef } from '../catalog/dimensions.ts';
 import { WEB_DIMENSIONS } from '../catalog/dimensions.ts';
 import { compileFilters } from './filter-sql.ts';
 import type { Filter, Leaf } from '../catalog/filters.ts';
-import { SPANS, type FilterRows, type RollupWindow } from '../plan/rollups.ts';
+import { PROP_FILTER_KEY, SPANS, type FilterRows, type RollupWindow } from '../plan/rollups.ts';
 import type { Params } from './params.ts';
 import { timeBucketSql } from './time-bucket.ts';
 import { eventsWhere, eventTarget, sessionsWhere, visitHasEvent, visitTarget } from './sources.ts';
@@ -22,6 +22,14 @@ export function fvalueSql(key: string, d: DimRef): string {
   const [a, b] = key.split('+');
   if (b === undefined) return 'fvalue';
   return d.def.rollup === a ? "substring(fvalue, 1, position(fvalue, '\\x1F') - 1)" : "substring(fvalue, position(fvalue, '\\x1F') + 1)";
+}
+
+/** A custom property's fvalue (migration 017): the key's length in bytes, ':', the key, '=', the value. */
+export const propFvalue = (key: string, value: string) => `${Buffer.byteLength(key)}:${key}=${value}`;
+/** Filters as the rollup rows of `key` hold their values: a property's encoded as propFvalue. */
+function onRows(key: string, filters: Filter[]): Filter[] {
+  if (key !== PROP_FILTER_KEY) return filters;
+  return filters.map((f) => ('dim' in f && f.dim.prop !== undefined ? { ...f, values: f.values.map((v) => propFvalue(f.dim.prop!, v)) } : f));
 }
 
 /**
@@ -90,7 +98,7 @@ export function filterRollupRelation(params: Params, rows: FilterRows, filters: 
   const names = params.add(keys.map((k) => k.key), 'Array(String)');
   const rolled = `SELECT bucket, dim, value, visitors, visits, pageviews, custom_events, bounces, duration_ms FROM visit_filter_rollup
     WHERE ${rollupWhere(params, rows.window, g)} AND fdim = ${params.add(rows.key, 'String')}
-      AND ${compileFilters(filters, { params, home: { level: 'visit', expr: (d) => (d.def.level === 'visit' ? fvalueSql(rows.key, d) : 'fvalue'), carries: () => true } })}${pairValues(params, rows.key, filters)} AND dim IN ${names}`;
+      AND ${compileFilters(onRows(rows.key, filters), { params, home: { level: 'visit', expr: (d) => (d.def.level === 'visit' ? fvalueSql(rows.key, d) : 'fvalue'), carries: () => true } })}${pairValues(params, rows.key, filters)} AND dim IN ${names}`;
   if (rows.tailFrom === null) return `(${rolled})`;
   const from = params.add(toChTime(rows.tailFrom), 'DateTime64(3)');
   // t_ names: an alias named as a column would stand for it in the other sums.

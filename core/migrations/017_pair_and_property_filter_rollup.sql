@@ -7,7 +7,12 @@
 -- instead of every matching visit. Six pairs about double the rollups' rows and add about half again to the roll's
 -- CPU (measured: BENCHMARKS.md section 3).
 --
--- The views are 014's (visits) and 013's (events) with the pairs added: a migration restates what it replaces.
+-- And each visit once under every distinct custom property (key and value) its events were sent with (fdim 'prop',
+-- fvalue the key's length in bytes, ':', the key, '=', the value: unambiguous, as keys may hold any text), so a
+-- property filter's visit panels and chart read it as a page or goal filter's do: one positive, case-sensitive value
+-- as the only filter (`is` plan = pro). Few events carry properties (under 2% in the demo), so these rows are few.
+--
+-- The views are 014's (visits) and 013's (events) with these added: a migration restates what it replaces.
 CREATE OR REPLACE VIEW visit_filter_day AS
 SELECT site_id, kf.1 AS fdim, kf.2 AS fvalue, 'day' AS span, toDateTime({day:Date}, 'UTC') AS bucket, kv.1 AS dim, kv.2 AS value,
   uniqCombinedState(12)(visitor_id) AS visitors, toInt64(count()) AS visits, sum(pageviews) AS pageviews,
@@ -16,7 +21,7 @@ FROM (SELECT site_id, c_visitor_id AS visitor_id, c_entry_page AS entry_page, c_
     c_channel AS channel, c_utm_source AS utm_source, c_utm_medium AS utm_medium, c_utm_campaign AS utm_campaign,
     c_country_code AS country_code, c_region AS region, c_city AS city, c_browser AS browser, c_os AS os, c_device_type AS device_type,
     c_screen_size AS screen_size, c_id_type AS id_type, c_new_visitor AS new_visitor,
-    c_pageviews AS pageviews, c_events AS events, c_is_bounce AS is_bounce, c_duration_ms AS duration_ms, e_pages AS pages, e_names AS names
+    c_pageviews AS pageviews, c_events AS events, c_is_bounce AS is_bounce, c_duration_ms AS duration_ms, e_pages AS pages, e_names AS names, e_props AS prop_pairs
   FROM (SELECT site_id, session_id, any(visitor_id) AS c_visitor_id, any(entry_page) AS c_entry_page,
       argMax(exit_page, version) AS c_exit_page, any(referrer_source) AS c_referrer_source, any(channel) AS c_channel,
       any(utm_source) AS c_utm_source, any(utm_medium) AS c_utm_medium, any(utm_campaign) AS c_utm_campaign,
@@ -27,11 +32,12 @@ FROM (SELECT site_id, c_visitor_id AS visitor_id, c_entry_page AS entry_page, c_
     FROM sessions
     WHERE site_id = {site:String} AND start >= {from:DateTime64(3)} AND start < {to:DateTime64(3)}
     GROUP BY site_id, session_id HAVING sum(sign) > 0) AS v
-    LEFT JOIN (SELECT session_id, groupUniqArray(pathname) AS e_pages, groupUniqArray(name) AS e_names FROM events
+    LEFT JOIN (SELECT session_id, groupUniqArray(pathname) AS e_pages, groupUniqArray(name) AS e_names,
+      groupUniqArrayArray(arrayMap((k, x) -> concat(toString(length(k)), ':', k, '=', x), mapKeys(props), mapValues(props))) AS e_props FROM events
       WHERE site_id = {site:String} AND timestamp >= {from:DateTime64(3)} AND timestamp < {to:DateTime64(3)} + INTERVAL 1 DAY AND name != 'engagement'
       GROUP BY session_id) AS e USING (session_id))
 ARRAY JOIN arrayConcat([('source', if(referrer_source = '', 'Direct / None', referrer_source)), ('channel', channel),
-  ('country', country_code), ('device', device_type)], arrayMap(x -> ('pathname', x), pages), arrayMap(x -> ('name', x), names),
+  ('country', country_code), ('device', device_type)], arrayMap(x -> ('pathname', x), pages), arrayMap(x -> ('name', x), names), arrayMap(x -> ('prop', x), prop_pairs),
   [('channel+country', concat(channel, '\x1F', country_code)),
   ('channel+device', concat(channel, '\x1F', device_type)),
   ('channel+source', concat(channel, '\x1F', if(referrer_source = '', 'Direct / None', referrer_source))),
