@@ -198,6 +198,7 @@ try {
     ['goal Signup', [['is', 'event:name', ['Signup']]]],
     ['property plan is pro', [['is', 'event:props:plan', ['pro']]]],
     ['country DE and device mobile', [['is', 'visit:country', ['DE']], ['is', 'visit:device', ['mobile']]]],
+    ['source Google and device mobile', [['is', 'visit:source', ['Google']], ['is', 'visit:device', ['mobile']]]],
   ];
   const only = process.env.FILTERS ? new RegExp(process.env.FILTERS) : null;
   // The same view without the filter rollup (before migration 013), and as if the site's events also carried no

@@ -101,6 +101,7 @@ export async function runDemo(ch: ClickHouseClient, registry: Registry, opts: De
   await exec(ch, 'DELETE FROM visit_rollup WHERE site_id = {s:String}', { s: site.siteId });
   await exec(ch, 'DELETE FROM visit_totals WHERE site_id = {s:String}', { s: site.siteId });
   await exec(ch, 'DELETE FROM event_rollup WHERE site_id = {s:String}', { s: site.siteId });
+  await exec(ch, 'DELETE FROM event_props WHERE site_id = {s:String}', { s: site.siteId });
   await forgetFilterRollup(ch, site.siteId);
   await exec(ch, 'DELETE FROM product_events WHERE product_id IN {p:Array(String)}', { p: productIds });
   await exec(ch, 'DELETE FROM product_daily WHERE product_id IN {p:Array(String)}', { p: productIds });

@@ -13,9 +13,10 @@ import { invalid, show } from './errors.ts';
 export type WebSource = 'sessions' | 'events' | 'visitors';
 /** The tables an aggregation can read: a source's raw rows, or the rollup that stands in for it (plan/rollups.ts). */
 /** A filter rollup has its rollup's columns, so it reads that rollup's metric forms. */
-export type WebTable = WebSource | 'visit_rollup' | 'event_rollup' | 'visit_filter_rollup' | 'event_filter_rollup';
-/** The metric form a table reads. */
-export const formOf = (t: WebTable): WebSource | 'visit_rollup' | 'event_rollup' => (t === 'visit_filter_rollup' ? 'visit_rollup' : t === 'event_filter_rollup' ? 'event_rollup' : t);
+export type WebTable = WebSource | 'visit_rollup' | 'event_rollup' | 'visit_filter_rollup' | 'event_filter_rollup' | 'event_props';
+/** The metric form a table reads (event_props: rows of events, one per event under the key read). */
+export const formOf = (t: WebTable): WebSource | 'visit_rollup' | 'event_rollup' =>
+  (t === 'visit_filter_rollup' ? 'visit_rollup' : t === 'event_filter_rollup' ? 'event_rollup' : t === 'event_props' ? 'events' : t);
 
 export interface WebMetricDef {
   sessions?: string;

@@ -2,7 +2,8 @@ import { addDays, dayRange, offsetMs, type Granularity, type TimeRange } from '.
 import { DAY_MS, dayMs, startOfDay } from '../../../../core/local-time.ts';
 import type { RolledDays } from '../../../../core/filter-rollup-state.ts';
 import { isTime, stampable, type DimRef } from '../catalog/dimensions.ts';
-import { leaves, type Filter } from '../catalog/filters.ts';
+import { leaves, type Filter, type Leaf } from '../catalog/filters.ts';
+import { eventPropsLeaf, propLeaf } from './event-props.ts';
 import { webMetric, type WebSource, type WebTable } from '../catalog/metrics.ts';
 
 /**
@@ -138,6 +139,8 @@ export interface Aggregation {
 
 /** The planner's pick for one aggregation: the table that answers it and, in words, why (and for visit_filter_rollup, which rows). */
 export interface SourcePlan { table: WebTable; why: string; rows?: FilterRows;
+  /** event_props: the property filter its rows are read by (plan/event-props.ts). */
+  prop?: Leaf;
   /** Per-visitor rows of 1 in k visitors, k sized from the window's visit_totals rows (sql/sample.ts). */
   sample?: { above: number; window: RollupWindow } }
 
@@ -158,9 +161,23 @@ function visitReads(a: Aggregation): string {
   return `; ${looked.join(', ')} by visit lookup${a.stamped ? '' : " (the range starts before the site's events carry their visit)"}`;
 }
 
-/** The one source decider: raw rows or a rollup for aggregation `a` over window `w` (null: rollups not allowed or unable). */
+/**
+ * The one source decider: raw rows, a rollup, or event_props for aggregation `a` over window `w` (null: rollups not
+ * allowed or unable; event_props is read only where rollups are allowed, so that `rollups: false` stays the plain
+ * rows to compare with).
+ */
 export function planSource(a: Aggregation, w: RollupWindow | null): SourcePlan {
-  const raw = (why: string): SourcePlan => ({ table: a.source, why: `${a.source}: ${why}${a.source === 'events' ? visitReads(a) : ''}` });
+  const plan = pickSource(a, w);
+  if (plan.table !== 'events' || !w) return plan;
+  const prop = eventPropsLeaf(a.dims, a.filters, a.metrics);
+  if (typeof prop === 'string') return plan;
+  const what = a.dims.filter((d) => !isTime(d)).map((d) => d.name).join(', ') || 'totals';
+  return { table: 'event_props', prop, why: `event_props: ${what} of the events with ${prop.dim.name} (${plan.why.replace(/^events: /, 'no rollup: ')})` };
+}
+
+function pickSource(a: Aggregation, w: RollupWindow | null): SourcePlan {
+  const props = a.source !== 'events' && w && leaves(a.filters).some((l) => propLeaf(l)) ? '; a visit\'s test for an event with a property from event_props where one property answers it' : '';
+  const raw = (why: string): SourcePlan => ({ table: a.source, why: `${a.source}: ${why}${a.source === 'events' ? visitReads(a) : props}` });
   if (a.source === 'visitors') return visitorsPlan(a, w, raw);
   if (!w) return raw('no rollup rows cover the range (realtime, not whole hours, or rollups off)');
   const time = a.dims.find((d) => isTime(d) && !rollupTimeAble(w, d.granularity!));

@@ -138,7 +138,7 @@ function runVisitSets(ch: ClickHouseClient, site: Site, queries: EngineQuery[]):
   if (all('visit_rollup')) return runSets(ch, 'web:visit_rollup:sets', params, visitRollupSets(params, window!, queries.map(setQuery)), queries);
   // One filter rollup read for all (the plan's rows depend only on the range and filters, which the group shares).
   if (all('visit_filter_rollup')) return runSets(ch, 'web:visit_filter_rollup:sets', params, visitFilterRollupSets(params, plans[0]!.rows!, filters, queries.map(setQuery)), queries);
-  return runSets(ch, 'web:sessions:sets', params, visitSets(params, queries.map(setQuery), filters), queries);
+  return runSets(ch, 'web:sessions:sets', params, visitSets(params, queries.map(setQuery), filters, window !== null), queries);
 }
 
 function runEventSets(ch: ClickHouseClient, site: Site, queries: EngineQuery[]): Promise<EngineResult[]> {

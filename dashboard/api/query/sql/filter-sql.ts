@@ -20,9 +20,12 @@ const readsAt = (target: FilterTarget, dim: DimRef) => dim.def.level === target.
 export interface CompileContext {
   params: Params;
   home: FilterTarget;
-  /** The other level of the same visit, and the membership test of a visit in rows of that level matching `cond`. */
+  /**
+   * The other level of the same visit, and the membership test of a visit in rows of that level matching `cond`,
+   * which is `group` (filters on that level, joined by `op`) compiled on its rows.
+   */
   other?: FilterTarget;
-  member?: (cond: string) => string;
+  member?: (cond: string, group: Filter[], op: 'and' | 'or') => string;
 }
 
 /** One SQL condition for all filters (AND-ed), or '1' when there are none. */
@@ -41,7 +44,7 @@ function compileNode(f: Filter, ctx: CompileContext): string {
   const parts = f.children.filter((c) => !grouped.includes(c)).map((c) => compileNode(c, ctx));
   if (grouped.length) {
     const inner = { params: ctx.params, home: ctx.other! };
-    parts.push(ctx.member!(grouped.map((c) => compileNode(c, inner)).join(f.op === 'and' ? ' AND ' : ' OR ')));
+    parts.push(ctx.member!(grouped.map((c) => compileNode(c, inner)).join(f.op === 'and' ? ' AND ' : ' OR '), grouped, f.op));
   }
   return parts.length === 1 ? parts[0]! : `(${parts.join(f.op === 'and' ? ' AND ' : ' OR ')})`;
 }
@@ -51,7 +54,7 @@ function compileLeaf(l: Leaf, ctx: CompileContext): string {
   if (readsAt(ctx.home, l.dim)) return leafSql(l, ctx.home, ctx.params);
   if (!ctx.member || !ctx.other || l.dim.def.level !== ctx.other.level) throw invalid('filters', `${l.dim.name} cannot filter this query`);
   const positive = { ...l, op: l.op === 'is_not' ? 'is' : l.op === 'contains_not' ? 'contains' : l.op } as Leaf;
-  const test = ctx.member(leafSql(positive, ctx.other, ctx.params));
+  const test = ctx.member(leafSql(positive, ctx.other, ctx.params), [positive], 'and');
   return positive.op === l.op ? test : `NOT (${test})`;
 }
 

@@ -81,11 +81,12 @@ function scan(params: Params, queries: SetQuery[], opts: { from: string; where: 
 }
 
 /**
- * Visit panels from raw visits (sessions) under `filters`. A value no current visit has (an exit page a visit moved
+ * Visit panels from raw visits (sessions) under `filters` (`props`: property tests from event_props, where rollups are
+ * allowed; sql/sources.ts visitHasEvent). A value no current visit has (an exit page a visit moved
  * on from nets to zero visits, its +1 and -1) is not a row: HAVING drops it, as the engine alone does.
  */
-export function visitSets(params: Params, queries: SetQuery[], filters: Filter[]): SetsStatement {
-  const where = compileFilters(filters, { params, home: visitTarget(params), other: eventTarget(params), member: visitHasEvent(params) });
+export function visitSets(params: Params, queries: SetQuery[], filters: Filter[], props = false): SetsStatement {
+  const where = compileFilters(filters, { params, home: visitTarget(params), other: eventTarget(params), member: visitHasEvent(params, props) });
   return scan(params, queries, { from: 'sessions', where: `${sessionsWhere(params)} AND ${where}`, keySql: (d) => dimensionSql(d, params),
     metricSql: (m) => webMetric(m).sessions!, having: 'sum(sign) > 0' });
 }

@@ -107,7 +107,7 @@ export function filterRollupRelation(params: Params, rows: FilterRows, filters: 
       sum(sign * is_bounce) AS t_bounces, sum(sign * duration_ms) AS t_duration
     FROM sessions ARRAY JOIN [${keys.map((k) => `(${params.add(k.key, 'String')}, ${k.sql})`).join(', ')}] AS kv
     WHERE ${sessionsWhere(params)} AND start >= ${from}
-      AND ${compileFilters(filters, { params, home: visitTarget(params), other: eventTarget(params), member: visitHasEvent(params) })}
+      AND ${compileFilters(filters, { params, home: visitTarget(params), other: eventTarget(params), member: visitHasEvent(params, true) })}
     GROUP BY t_bucket, t_dim, t_value`;
   return `(${rolled}\n  UNION ALL\n  ${tail})`;
 }

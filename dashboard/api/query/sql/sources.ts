@@ -1,6 +1,8 @@
 import { SESSION_ATTRIBUTES } from '../../../../core/event.ts';
 import { stampable, type DimRef } from '../catalog/dimensions.ts';
-import type { FilterTarget } from './filter-sql.ts';
+import { compileFilters, type FilterTarget } from './filter-sql.ts';
+import type { Filter, Leaf } from '../catalog/filters.ts';
+import { eventPropsLeaf } from '../plan/event-props.ts';
 import type { Params } from './params.ts';
 
 /**
@@ -82,8 +84,23 @@ export function eventTarget(params: Params, stamped = false): FilterTarget {
 }
 export const visitTarget = (params: Params): FilterTarget => ({ level: 'visit', expr: (d) => dimensionSql(d, params) });
 
-/** A visit that contains an event matching `cond`. */
-export const visitHasEvent = (p: Params) => (cond: string) => `session_id IN (SELECT session_id FROM events WHERE ${eventsOfVisitsWhere(p)} AND ${cond})`;
+/**
+ * A visit that contains an event matching `cond` (`group` compiled on events). With `props` (where rollups are
+ * allowed), a group that one property test answers (plan/event-props.ts) reads event_props, the rows of that key.
+ */
+export const visitHasEvent = (p: Params, props = false) => (cond: string, group: Filter[] = [], op: 'and' | 'or' = 'and') => {
+  const leaf = props && (op === 'and' || group.length === 1) ? eventPropsLeaf([], group, []) : 'no';
+  if (typeof leaf !== 'string') {
+    return `session_id IN (SELECT session_id FROM event_props WHERE ${eventPropsWhere(p, leaf, true)} AND ${compileFilters(group, { params: p, home: eventPropsTarget })})`;
+  }
+  return `session_id IN (SELECT session_id FROM events WHERE ${eventsOfVisitsWhere(p)} AND ${cond})`;
+};
+
+/** event_props rows: a property's value is `value` (the rows of its key, eventPropsWhere); page and name are columns. */
+export const eventPropsTarget: FilterTarget = { level: 'event', expr: (d) => (d.prop !== undefined ? 'value' : d.def.sql) };
+/** The rows of `leaf`'s key in the range (of the visits that start in it, `ofVisits`: up to a day after its end). */
+export const eventPropsWhere = (p: Params, leaf: Leaf, ofVisits = false) =>
+  `site_id = ${p.ref('site')} AND key = ${p.add(leaf.dim.prop!, 'String')} AND timestamp >= ${p.ref('from')} AND timestamp < ${p.ref('to')}${ofVisits ? ' + INTERVAL 1 DAY' : ''} AND name != 'engagement'`;
 
 /** An event whose visit matches `cond`. */
 export function eventInVisit(p: Params, collapsed: boolean) {

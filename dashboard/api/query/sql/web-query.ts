@@ -12,7 +12,8 @@ import { planSource, rolledIn, rollupWindow, type Rolled, type RollupWindow } fr
 import { eventFilterRollupRelation, filterRollupRelation, rollupKeys, rollupTimeSql, rollupWhere, visitRollupRelation } from './rollup-rows.ts';
 import { sampleFactorSql } from './sample.ts';
 import { timeBucketSql } from './time-bucket.ts';
-import { eventsWhere, dimensionSql, eventInVisit, eventTarget, sessionsRelation, visitHasEvent, visitorsRelation, visitTarget } from './sources.ts';
+import { eventsWhere, dimensionSql, eventInVisit, eventPropsTarget, eventPropsWhere, eventTarget, sessionsRelation, visitHasEvent, visitorsRelation,
+  visitTarget } from './sources.ts';
 import { Params, type Compiled } from './params.ts';
 
 export interface WebSpec extends Spec {
@@ -151,7 +152,7 @@ function refusal(metric: string, source: WebSource, eventDim: DimRef | undefined
 function part(ctx: Ctx, source: WebSource, dims: DimRef[], filters: Filter[], cols: Col[], keys = dims.map((_, i) => i),
   extra: string[] = []): { sql: string; table: WebTable; sampled?: true } {
   const { params, collapsed, mutable } = ctx;
-  const { table, why, rows, sample } = planSource({ source, dims, filters, metrics: cols.map((c) => c.metric), stamped: ctx.stamped,
+  const { table, why, rows, sample, prop } = planSource({ source, dims, filters, metrics: cols.map((c) => c.metric), stamped: ctx.stamped,
     ...(ctx.rolled ? { rolled: ctx.rolled } : {}), ...(source === 'visitors' ? { linked: ctx.linked, ...(ctx.sampleAbove ? { sampleAbove: ctx.sampleAbove } : {}) } : {}) }, ctx.window);
   ctx.plan.push(why);
   const alias = (i: number) => `d${keys[i]}`;
@@ -176,6 +177,11 @@ function part(ctx: Ctx, source: WebSource, dims: DimRef[], filters: Filter[], co
     const rel = table === 'visit_rollup' ? visitRollupRelation(dims, params) : { from: table, where: compileFilters(filters, { params, home: eventTarget(params) }) };
     return done(`SELECT ${[...select, ...metrics].join(', ')}\n  FROM ${rel.from}\n  WHERE ${rollupWhere(params, ctx.window!, g)} AND ${rel.where}${groupBy}${table === 'visit_rollup' ? nets('sum(visits)') : ''}`);
   }
+  if (table === 'event_props') {
+    const select = dims.map((d, i) => `${isTime(d) ? timeBucketSql(params, d.granularity!, 'timestamp') : d.def.sql} AS ${alias(i)}`);
+    const where = compileFilters(filters, { params, home: eventPropsTarget });
+    return done(`SELECT ${[...select, ...metrics].join(', ')}\n  FROM event_props\n  WHERE ${eventPropsWhere(params, prop!)} AND ${where}${groupBy}`);
+  }
   if (source === 'events') {
     const target = eventTarget(params, ctx.stamped);
     // Visit dimensions of events come from each event's stamp, or else from their visit.
@@ -189,7 +195,7 @@ function part(ctx: Ctx, source: WebSource, dims: DimRef[], filters: Filter[], co
     return done(`SELECT ${[...select, ...metrics].join(', ')}\n  FROM events${join}\n  WHERE ${eventsWhere(params)} AND ${where}${groupBy}`);
   }
   const rel = sessionsRelation(params, collapsed);
-  const where = compileFilters(filters, { params, home: visitTarget(params), other: eventTarget(params), member: visitHasEvent(params) });
+  const where = compileFilters(filters, { params, home: visitTarget(params), other: eventTarget(params), member: visitHasEvent(params, ctx.window !== null) });
   if (source === 'visitors') {
     const select = dims.map((d, i) => `${d.def.sql} AS ${alias(i)}`);
     // Linked rows can net a bucket to no visitors (every visitor came back): such a bucket is not a result row.
