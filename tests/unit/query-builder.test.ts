@@ -71,7 +71,7 @@ describe('query builder: values stay out of the SQL', () => {
   });
 
   it('leaves the SETTINGS clause to the runner, which appends the scoped limits to every statement', () => {
-    assert.equal(QUERY_SETTINGS, 'SETTINGS max_execution_time = 15, max_memory_usage = 2000000000, readonly = 2');
+    assert.equal(QUERY_SETTINGS, 'SETTINGS max_execution_time = 15, max_memory_usage = 2000000000, readonly = 2, use_index_for_in_with_subqueries = 0');
     assert.ok(!web({ metrics: ['visitors'] }).sql.includes('SETTINGS'));
   });
 });

@@ -9,7 +9,14 @@ import type { Compiled } from '../sql/params.ts';
  * write, while ingest on the same embedded session keeps writing.
  */
 export const QUERY_LIMITS = { seconds: 15, memoryBytes: 2_000_000_000 } as const;
-export const QUERY_SETTINGS = `SETTINGS max_execution_time = ${QUERY_LIMITS.seconds}, max_memory_usage = ${QUERY_LIMITS.memoryBytes}, readonly = 2`;
+/**
+ * use_index_for_in_with_subqueries = 0: the engine's `session_id IN (SELECT ...)` tests (a visit with such an event)
+ * would otherwise check the primary key of sessions against the whole set, which costs more than the test itself:
+ * 82 against 507-1,596 ms for the visits that viewed /pricing in 30 days at 100 M events (BENCHMARKS.md section 3).
+ * No engine statement skips rows by such a set (session_id follows the day in the sessions key and is not in the
+ * events key).
+ */
+export const QUERY_SETTINGS = `SETTINGS max_execution_time = ${QUERY_LIMITS.seconds}, max_memory_usage = ${QUERY_LIMITS.memoryBytes}, readonly = 2, use_index_for_in_with_subqueries = 0`;
 
 /**
  * A statement stopped at its time or memory limit is the request's size, not a fault of the platform: the reader gets
