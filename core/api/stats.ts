@@ -184,7 +184,11 @@ export interface QueryMeta {
  * A sampled answer: the visitors whose id hashes into `fraction` of all ids were counted, and each count scaled by
  * 1 / fraction (as Plausible does above a size). Which queries sample, and when: docs/api.md.
  */
-export interface Sample { fraction: number }
+export interface Sample {
+  fraction: number;
+  /** The comparison's own fraction, when it was sampled (a busier previous period can be, when this one is not). */
+  comparison_fraction?: number;
+}
 
 /** The answer of POST /api/v1/query: rows, meta, and the request as understood (with its resolved dates). */
 export interface QueryResponse {

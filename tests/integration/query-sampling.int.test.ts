@@ -99,15 +99,34 @@ describe('visit frequency estimated from a sample of visitors on long, busy rang
     assert.equal(filtered.meta.sample, undefined);
     const month = await run({ date_range: '30d' }, above);
     assert.equal(month.meta.sample, undefined);
+    const range30 = resolveDateRange('30d', { tz: site.timezone, now: NOW });
     const range = resolveDateRange('12mo', { tz: site.timezone, now: NOW });
     const dims = [resolveDimension('web', 'visitor:frequency', 'dimensions[0]', 'day')];
     const spec = { metrics: ['visitors'], dimensions: dims, orderBy: [], limit: 10, offset: 0 };
     const plan = (extra: Record<string, unknown>) => buildWebQuery(site.siteId, range, { ...spec, filters: [], ...extra }).plan![0]!;
     assert.match(plan({ sampleAbove: above }), /1 in k visitors above 100 cookie visits/);
+    // 30 days of a site linked from the start: counted whole from visit links, whatever the size.
+    assert.match(buildWebQuery(site.siteId, range30, { ...spec, filters: [], sampleAbove: above, linkedSince: 0 }).plan![0]!, /repeat visits only, from visit links/);
     assert.match(plan({}), /every visitor grouped \(sampling off\)/);
     assert.match(plan({ sampleAbove: above, rollups: false }), /every visitor grouped/);
     const f = parseQueryRequest({ site_id: site.domain, date_range: '12mo', metrics: ['visitors'], dimensions: ['visitor:frequency'], filters: [['is', 'visit:device', ['desktop']]] }).filters;
     assert.match(buildWebQuery(site.siteId, range, { ...spec, filters: f, sampleAbove: above }).plan![0]!, /only unfiltered ranges are sampled/);
+  });
+
+  it('says a percentage-only answer is sampled, and sizes a comparison period on its own', async () => {
+    const only = await run({ metrics: ['percentage'] }, Math.floor(cookieVisits / 6));
+    assert.deepEqual(only.meta.sample, { fraction: 1 / 8 });
+    // The last 45 days against the 45 before: the bound between their sizes samples the busier one alone.
+    const visitsIn = async (from: string, to: string) => Number((await queryRows<{ n: string }>(ch, `SELECT sum(sign) AS n FROM sessions WHERE site_id = {s:String}
+      AND id_type = 'cookie' AND start >= toDateTime64({a:String}, 3, {tz:String}) AND start < toDateTime64({b:String}, 3, {tz:String})`,
+    { s: site.siteId, a: from, b: to, tz: site.timezone }))[0]!.n);
+    const main = ['2026-04-18', '2026-06-01'];
+    const [a, b] = [await visitsIn('2026-04-18', '2026-06-02'), await visitsIn('2026-03-04', '2026-04-18')];
+    assert.notEqual(a, b);
+    const got = await run({ date_range: main, include: { comparisons: { mode: 'previous_period' } } }, Math.min(a, b));
+    const sampledMain = a > b;
+    assert.equal(got.meta.sample!.fraction < 1, sampledMain, `main ${a} cookie visits, previous period ${b}`);
+    assert.equal(got.meta.sample!.comparison_fraction !== undefined, !sampledMain);
   });
 
   it('estimates percentage from the same sample, and its margin is not given', async () => {
@@ -127,6 +146,11 @@ describe('visit frequency estimated from a sample of visitors on long, busy rang
     view.panels.frequency.forEach((row, i) => {
       assert.ok(typeof s.margins[i]!.visitors === 'number' && typeof s.margins[i]!.visits === 'number', `bucket ${row.value}`);
     });
+    // A tiny sample leaves buckets without a sampled visitor: shown as 0, margin unknown (null), not 0 ± 0.
+    const tiny = await siteOverview(ch, site, { dateRange: '12mo', now: NOW, sampleAbove: 20 });
+    const empty = tiny.panels.frequency.map((r, i) => ({ r, m: tiny.samples!.frequency!.margins[i]! })).filter(({ r }) => r.visitors === 0);
+    assert.ok(empty.length > 0, `1 in ${1 / tiny.samples!.frequency!.fraction}`);
+    for (const { m } of empty) assert.deepEqual(m, { visitors: null, visits: null });
     const plain = await siteOverview(ch, site, { dateRange: '12mo', now: NOW });
     assert.equal(plain.samples, undefined);
     assert.deepEqual(plain.panels.countries, view.panels.countries);

@@ -120,15 +120,16 @@ export async function siteOverview(ch: ClickHouseClient, site: Site, opts: Overv
     return [name, panels[k]!.results.map((r) => ({ value: r.dimensions[0]!, ...Object.fromEntries(p.metrics.map((m, i) => [m, r.metrics[i]!])) }) as PanelRow)];
   })) as Record<PanelName, PanelRow[]>;
   byPanel.frequency = fillFrequency(byPanel.frequency);
-  // Estimated panels: the sample's fraction and each shown row's margins (a filled-in empty bucket had no visitor in the sample: 0).
+  // Estimated panels: the sample's fraction and each shown row's margins (a filled-in bucket had no visitor in the
+  // sample, which does not make it empty: its margin is not known, null).
   const samples: NonNullable<SiteOverview['samples']> = {};
   names.forEach((name, k) => {
     const { results, meta } = panels[k]!;
-    if (!meta.sample) return;
+    if (!meta.sample || meta.sample.fraction >= 1) return;
     const metrics = panelDefs[name]!.metrics;
     const margins = byPanel[name].map((row) => {
       const r = results.find((x) => x.dimensions[0] === row.value);
-      return Object.fromEntries(metrics.map((m, i) => [m, r ? r.margin?.[i] ?? null : 0]));
+      return Object.fromEntries(metrics.map((m, i) => [m, r?.margin?.[i] ?? null]));
     });
     samples[name] = { ...meta.sample, margins };
   });

@@ -105,7 +105,9 @@ export async function runEngine(ch: ClickHouseClient, scope: EngineScope, q: Eng
 
   const names = scope.kind === 'product' ? new Map(scope.products.map((p) => [p.productId, p.name])) : null;
   // A sampled statement's factor is the same on every row (one scalar); 1: the range was small enough to count whole.
-  const factor = main.sample && rows.length ? num(rows[0]!.sample_k) : 1;
+  const factorOf = (c: Compiled | null, rs: Record<string, unknown>[]) => (c?.sample && rs.length ? num(rs[0]!.sample_k) || 1 : 1);
+  const factor = factorOf(main, rows);
+  const cmpFactor = cmpRange ? factorOf(cmpPlain, cmpRows) : 1;
   const shape = (r: Record<string, unknown>) => ({
     dimensions: dimensions.map((d, i) => {
       const v = String(r[`d${i}`] ?? '');
@@ -146,7 +148,7 @@ export async function runEngine(ch: ClickHouseClient, scope: EngineScope, q: Eng
       ...(cmpRange ? { comparison_time_range: timeRangeMeta(cmpRange) } : {}),
       ...(totalRows !== undefined ? { total_rows: totalRows } : {}),
       ...(q.timeLabels && labels ? { time_labels: labels } : {}),
-      ...(factor > 1 ? { sample: { fraction: 1 / factor } } : {}),
+      ...(factor > 1 || cmpFactor > 1 ? { sample: { fraction: 1 / factor, ...(cmpFactor > 1 ? { comparison_fraction: 1 / cmpFactor } : {}) } } : {}),
     },
   };
 }

@@ -12,6 +12,8 @@ import { eventsWhere, eventTarget, sessionsWhere, visitHasEvent, visitTarget } f
 
 /** SQL over the rollup rows the planner picked (plan/rollups.ts): which rows, their time buckets, which table. */
 
+/** Pairs of values the sort key is narrowed to at most (pairValues). */
+const MAX_PAIR_VALUES = 1000;
 /** Between the two values of a pair's fvalue (migration 017). */
 const SEP = '\x1F';
 /**
@@ -42,7 +44,8 @@ function pairValues(params: Params, key: string, filters: Filter[]): string {
   if (b === undefined) return '';
   const is = (k: string) => filters.find((f) => 'dim' in f && f.op === 'is' && f.caseSensitive && f.dim.def.rollup === k && f.dim.def.level === 'visit') as Leaf | undefined;
   const [fa, fb] = [is(a!), is(b)];
-  if (!fa || !fb) return '';
+  // A long list of pairs would be a large parameter (a server takes parameters in the URL): read the pair's rows.
+  if (!fa || !fb || fa.values.length * fb.values.length > MAX_PAIR_VALUES) return '';
   return ` AND fvalue IN ${params.add(fa.values.flatMap((x) => fb.values.map((y) => `${x}${SEP}${y}`)), 'Array(String)')}`;
 }
 

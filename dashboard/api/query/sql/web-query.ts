@@ -201,11 +201,10 @@ function part(ctx: Ctx, source: WebSource, dims: DimRef[], filters: Filter[], co
     // Linked rows can net a bucket to no visitors (every visitor came back): such a bucket is not a result row.
     const having = dims.length ? ' HAVING sum(n) > 0' : '';
     const factor = sample ? sampleFactorSql(params, sample.window, sample.above) : undefined;
-    // The result's own metrics carry their margins and the factor (denominator parts answer the estimate alone).
-    const margins = sample && cols.some(marginAlias)
-      ? [...cols.flatMap((c) => (marginAlias(c) ? [`${webMetric(c.metric).margin!} AS ${marginAlias(c)}`] : [])), 'max(n) AS sample_k'] : [];
+    // A sampled part says its factor (the base's reaches the answer); the result's own metrics carry their margins.
+    const margins = sample ? [...cols.flatMap((c) => (marginAlias(c) ? [`${webMetric(c.metric).margin!} AS ${marginAlias(c)}`] : [])), 'max(n) AS sample_k'] : [];
     const sql = `SELECT ${[...select, ...metrics, ...margins].join(', ')}\n  FROM ${visitorsRelation(params, rel.from, `${rel.where} AND ${where}`, ctx.linked, factor)}${groupBy}${having}`;
-    return { sql, table, ...(margins.length ? { sampled: true as const } : {}) };
+    return { sql, table, ...(sample ? { sampled: true as const } : {}) };
   }
   const select = dims.map((d, i) => `${isTime(d) ? timeBucketSql(params, d.granularity!, 'start') : dimensionSql(d, params)} AS ${alias(i)}`);
   return done(`SELECT ${[...select, ...metrics].join(', ')}\n  FROM ${rel.from}\n  WHERE ${rel.where} AND ${where}${groupBy}${nets('sum(sign)')}`);
