@@ -72,6 +72,9 @@ export function leaves(f: Filter | Filter[]): Leaf[] {
   return f.op === 'not' ? leaves(f.child) : f.children.flatMap(leaves);
 }
 
+/** The filters AND-ed at the top, nested ANDs opened. */
+export const conjuncts = (fs: Filter[]): Filter[] => fs.flatMap((f) => ('children' in f && f.op === 'and' ? conjuncts(f.children) : [f]));
+
 /** Whether a filter excludes anything (not, is_not, contains_not anywhere in it). */
 export const negative = (f: Filter): boolean => f.op === 'not' || f.op === 'is_not' || f.op === 'contains_not' || ('children' in f && f.children.some(negative));
 

@@ -1,5 +1,5 @@
 import { isTime, type DimRef } from '../catalog/dimensions.ts';
-import type { Filter, Leaf } from '../catalog/filters.ts';
+import { conjuncts, type Filter, type Leaf } from '../catalog/filters.ts';
 
 /**
  * When event_props (core/migrations/018_event_props.sql: each event's property keys and values as rows, ordered by
@@ -37,6 +37,3 @@ export function eventPropsLeaf(dims: DimRef[], all: Filter[], metrics: string[])
   if (metric) return `event_props does not answer ${metric}`;
   return leaf;
 }
-
-/** The filters AND-ed at the top, nested ANDs opened. */
-const conjuncts = (fs: Filter[]): Filter[] => fs.flatMap((f) => ('op' in f && f.op === 'and' && 'children' in f ? conjuncts(f.children) : [f]));

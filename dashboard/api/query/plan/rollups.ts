@@ -237,8 +237,8 @@ function filterRows(a: Aggregation, w: RollupWindow, key: { key: string; on: str
 function filterKey(a: Aggregation, on: DimRef[], eventKeys: boolean): { key: string; on: string } | string {
   const names = new Set(on.map((d) => d.name));
   const dim = names.size === 1 ? on[0]! : undefined;
-  if (dim?.def.level === 'visit' && FILTER_KEYS.includes(dim.def.rollup ?? '')) return { key: dim.def.rollup!, on: dim.name };
   const kept = (d: DimRef) => d.def.level === 'visit' && FILTER_KEYS.includes(d.def.rollup ?? '');
+  if (dim && kept(dim)) return { key: dim.def.rollup!, on: dim.name };
   if (names.size === 2 && on.every(kept)) {
     const [a, b] = [...names].map((n) => on.find((d) => d.name === n)!);
     return { key: pairKey(a!.def.rollup!, b!.def.rollup!), on: `${a!.name} and ${b!.name}` };

@@ -98,9 +98,12 @@ export const visitHasEvent = (p: Params, props = false) => (cond: string, group:
 
 /** event_props rows: a property's value is `value` (the rows of its key, eventPropsWhere); page and name are columns. */
 export const eventPropsTarget: FilterTarget = { level: 'event', expr: (d) => (d.prop !== undefined ? 'value' : d.def.sql) };
-/** The rows of `leaf`'s key in the range (of the visits that start in it, `ofVisits`: up to a day after its end). */
+/**
+ * The rows of `leaf`'s key among the range's events (of the visits that start in it, `ofVisits`): event_props has
+ * the columns the events conditions read.
+ */
 export const eventPropsWhere = (p: Params, leaf: Leaf, ofVisits = false) =>
-  `site_id = ${p.ref('site')} AND key = ${p.add(leaf.dim.prop!, 'String')} AND timestamp >= ${p.ref('from')} AND timestamp < ${p.ref('to')}${ofVisits ? ' + INTERVAL 1 DAY' : ''} AND name != 'engagement'`;
+  `${ofVisits ? eventsOfVisitsWhere(p) : eventsWhere(p)} AND key = ${p.add(leaf.dim.prop!, 'String')}`;
 
 /** An event whose visit matches `cond`. */
 export function eventInVisit(p: Params, collapsed: boolean) {
