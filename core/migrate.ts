@@ -21,6 +21,7 @@ const RETAINED_TABLES = [
   { table: 'visit_filter_rollup', expr: 'bucket' },
   { table: 'event_filter_rollup', expr: 'bucket' },
   { table: 'product_daily', expr: 'toDateTime(day)' },
+  { table: 'product_attr_daily', expr: 'toDateTime(day)' },
   { table: 'event_props', expr: 'toDateTime(timestamp)' },
 ] as const;
 

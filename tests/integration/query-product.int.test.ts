@@ -24,6 +24,14 @@ describe('query engine: products and retention on real embedded ClickHouse', () 
 
   before(async () => { ({ p, fx, product } = await startQueryFixture()); });
   after(() => p?.close());
+  /** Queries over both fixture products, rollups on or off, and the statements they sent. */
+  const bothProducts = () => {
+    const statements: string[] = [];
+    const ch = recordingClient(p.services.ch, statements);
+    const run = (body: Record<string, unknown>, rollups: boolean) => executeQuery(ch, { kind: 'product', products: [fx.cleaner, fx.photos] },
+      parseQueryRequest({ product_id: ['Cleaner', 'Photos'], ...body }), FIXTURE_NOW, { rollups });
+    return { statements, run };
+  };
 
   it('counts active installs, events and events per install of a product', async () => {
     const out = await product({ date_range: fortnight, metrics: ['active_installs', 'events', 'events_per_install'] });
@@ -78,11 +86,7 @@ describe('query engine: products and retention on real embedded ClickHouse', () 
   });
 
   it('answers from the daily rollup (migration 016) what it keeps, with the figures of raw events, and the rest from raw events', async () => {
-    const statements: string[] = [];
-    const ch = recordingClient(p.services.ch, statements);
-    const both = [fx.cleaner, fx.photos];
-    const run = (body: Record<string, unknown>, rollups: boolean) =>
-      executeQuery(ch, { kind: 'product', products: both }, parseQueryRequest({ product_id: ['Cleaner', 'Photos'], ...body }), FIXTURE_NOW, { rollups });
+    const { statements, run } = bothProducts();
     for (const body of [
       { date_range: fortnight, metrics: ['active_installs', 'events', 'events_per_install', 'dau', 'wau', 'mau'], dimensions: ['product'] },
       { date_range: fortnight, metrics: ['feature_users', 'feature_share', 'events'], dimensions: ['feature'], filters: [['is_not', 'feature', ['']]] },
@@ -98,15 +102,40 @@ describe('query engine: products and retention on real embedded ClickHouse', () 
       assert.deepEqual(got.results, (await run(body, false)).results, JSON.stringify(body));
     }
     statements.length = 0;
-    await run({ date_range: fortnight, metrics: ['active_installs'], dimensions: ['app_version'] }, true);
-    assert.ok(statements.every((q) => !/product_daily/.test(q)), 'app versions are not kept');
+    await run({ date_range: fortnight, metrics: ['active_installs'], dimensions: ['app_version', 'os'] }, true);
+    assert.ok(statements.every((q) => !/product_(attr_)?daily/.test(q)), 'two attributes together are not kept');
     const range = resolveDateRange(fortnight, { tz: 'UTC', now: FIXTURE_NOW });
     const dims = (names: string[]) => names.map((n, i) => resolveDimension('product', n, `dimensions[${i}]`, 'day'));
-    assert.match(planProductSource(range, dims(['os']), []).why, /^product_events: the daily rollup does not keep os/);
-    assert.match(planProductSource(range, dims(['time:hour']), []).why, /^product_events: the daily rollup cannot bucket by hour/);
-    assert.match(planProductSource(range, [], parseFilters([['is', 'country', ['DE']]], 'product')).why, /^product_events: the daily rollup does not keep country/);
-    assert.match(planProductSource({ ...range, from: range.from + 3_600_000 }, [], []).why, /^product_events: the range is not whole UTC days/);
-    assert.match(planProductSource(range, dims(['feature', 'product']), []).why, /^product_daily: feature, product over 14 day/);
+    assert.match(planProductSource(range, dims(['os', 'feature']), [], ['active_installs']).why, /^product_events: no daily rollup keeps os with feature/);
+    assert.match(planProductSource(range, dims(['country']), parseFilters([['is', 'os', ['macOS']]], 'product'), ['events']).why,
+      /^product_events: no daily rollup keeps country with os/);
+    assert.match(planProductSource(range, dims(['os']), [], ['feature_users']).why, /^product_events: the os rollup cannot count feature_users/);
+    assert.match(planProductSource(range, dims(['time:hour']), [], ['events']).why, /^product_events: the daily rollup cannot bucket by hour/);
+    assert.match(planProductSource({ ...range, from: range.from + 3_600_000 }, [], [], ['events']).why, /^product_events: the range is not whole UTC days/);
+    assert.match(planProductSource(range, dims(['feature', 'product']), [], ['feature_users']).why, /^product_daily: feature, product over 14 day/);
+    assert.match(planProductSource(range, [], parseFilters([['is', 'country', ['DE']]], 'product'), ['events']).why, /^product_attr_daily: totals over 14 day/);
+  });
+
+  it('answers by app version, OS or country from their daily rollup (migration 019), with the figures of raw events', async () => {
+    const { statements, run } = bothProducts();
+    for (const body of [
+      { date_range: fortnight, metrics: ['active_installs', 'events', 'events_per_install', 'dau', 'wau', 'mau'], dimensions: ['os'] },
+      { date_range: fortnight, metrics: ['dau', 'events'], dimensions: ['time:day', 'app_version'] },
+      { date_range: ['2026-02-15', '2026-03-20'], metrics: ['mau', 'active_installs'], dimensions: ['time:month', 'product'], filters: [['is', 'country', ['DE']]] },
+      { date_range: fortnight, metrics: ['events', 'active_installs'], dimensions: ['os'], filters: [['is_not', 'os', ['Windows']]] },
+      { date_range: fortnight, metrics: ['active_installs', 'wau'], dimensions: ['country', 'product'] },
+      { date_range: fortnight, metrics: ['events'], filters: [['contains', 'app_version', ['2.1']]] },
+    ]) {
+      statements.length = 0;
+      const got = await run(body, true);
+      assert.ok(statements.some((q) => /FROM product_attr_daily\b/.test(q)) && !statements.some((q) => /FROM product_(events|daily)\b/.test(q)),
+        `${JSON.stringify(body)} reads the attribute rollup only`);
+      assert.ok(got.results.length > 0, `${JSON.stringify(body)} has rows`);
+      assert.deepEqual(got.results, (await run(body, false)).results, JSON.stringify(body));
+    }
+    // The fixture's figures, as a reader sees them: i2 alone runs Windows (one event in the range); i3 alone 2.1.0 (two).
+    assert.deepEqual(table(await product({ date_range: fortnight, metrics: ['active_installs', 'events'], dimensions: ['os'] })), [['macOS', 3, 6], ['Windows', 1, 1]]);
+    assert.deepEqual(table(await product({ date_range: fortnight, metrics: ['events'], filters: [['contains', 'app_version', ['2.1']]] })), [[2]]);
   });
 
   it('refuses dau by hour, naming the metric', async () => {

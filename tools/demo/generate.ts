@@ -83,8 +83,11 @@ export async function ensureDemoEntities(ch: ClickHouseClient, registry: Registr
   return { site, products };
 }
 
-/** For tests and benchmarks: a fixed seed and end of the period make a run reproducible. */
-export interface DemoRunOptions { signal?: AbortSignal; seed?: number; now?: number }
+/**
+ * For tests and benchmarks: a fixed seed and end of the period make a run reproducible; `productEvents` sizes the
+ * products' usage apart from the site's (by default PRODUCT_SHARE of `events`), for a store of many product events.
+ */
+export interface DemoRunOptions { signal?: AbortSignal; seed?: number; now?: number; productEvents?: number }
 
 export async function runDemo(ch: ClickHouseClient, registry: Registry, opts: DemoOptions,
   onProgress: (p: DemoProgress) => void = () => {}, run: DemoRunOptions = {}): Promise<DemoResult> {
@@ -105,6 +108,7 @@ export async function runDemo(ch: ClickHouseClient, registry: Registry, opts: De
   await forgetFilterRollup(ch, site.siteId);
   await exec(ch, 'DELETE FROM product_events WHERE product_id IN {p:Array(String)}', { p: productIds });
   await exec(ch, 'DELETE FROM product_daily WHERE product_id IN {p:Array(String)}', { p: productIds });
+  await exec(ch, 'DELETE FROM product_attr_daily WHERE product_id IN {p:Array(String)}', { p: productIds });
 
   const now = run.now ?? Date.now();
   const from = periodStart(now, opts.months);
@@ -125,7 +129,7 @@ export async function runDemo(ch: ClickHouseClient, registry: Registry, opts: De
   const plans = await Promise.all(DEMO_PRODUCTS.map(async (p, index) => {
     const [r2, r3] = p.releases.map((f) => fromDay + Math.round(f * (lastDay - fromDay)));
     const params = { ...app, product: productIds[index]!, r2, r3 };
-    const target = Math.round(opts.events * PRODUCT_SHARE * p.share);
+    const target = Math.round((run.productEvents ?? opts.events * PRODUCT_SHARE) * p.share);
     const installs = Math.max(1, Math.ceil(target / Math.max(await sample(productCountSql(p, index), params, 5_000), 0.01)));
     return { product: p, index, params, target, installs };
   }));

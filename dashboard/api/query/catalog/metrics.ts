@@ -84,8 +84,10 @@ export type WebMetric = keyof typeof WEB_METRICS;
 export interface ProductMetricDef {
   /** Aggregate over product_events rows. */
   sql?: string;
-  /** The same over product_daily rows (migration 016): install sketches merged, event counts summed. */
+  /** The same over product_daily rows (migration 016; 019's likewise): install sketches merged, event counts summed. */
   rollup?: string;
+  /** product_attr_daily's rows (migration 019) answer it with the same `rollup` form: it reads no feature. */
+  attrs?: true;
   /** Installs active in the `window` days ending on each day, averaged over days (see sql/product-query.ts). */
   active?: true;
   window?: number;
@@ -97,9 +99,9 @@ export interface ProductMetricDef {
 const INSTALLS_ROLLUP = 'uniqCombinedMerge(12)(installs)';
 
 export const PRODUCT_METRICS = {
-  active_installs: { sql: 'uniq(install_id)', rollup: INSTALLS_ROLLUP },
-  events: { sql: 'count()', rollup: 'sum(events)' },
-  events_per_install: { sql: 'round(count() / greatest(uniq(install_id), 1), 2)', rollup: `round(sum(events) / greatest(${INSTALLS_ROLLUP}, 1), 2)` },
+  active_installs: { sql: 'uniq(install_id)', rollup: INSTALLS_ROLLUP, attrs: true },
+  events: { sql: 'count()', rollup: 'sum(events)', attrs: true },
+  events_per_install: { sql: 'round(count() / greatest(uniq(install_id), 1), 2)', rollup: `round(sum(events) / greatest(${INSTALLS_ROLLUP}, 1), 2)`, attrs: true },
   // Installs that used a feature: through the feature catalog (FEATURE_SQL), as the `feature` dimension reads it.
   feature_users: { sql: `uniqIf(install_id, ${FEATURE_SQL} != '')`, rollup: `uniqCombinedMergeIf(12)(installs, ${FEATURE_SQL} != '')` },
   feature_share: { ratio: 'feature_share', points: true },

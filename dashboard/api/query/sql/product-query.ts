@@ -8,13 +8,13 @@ import { withoutTopLevel, type Filter } from '../catalog/filters.ts';
 import { compileFilters } from './filter-sql.ts';
 import { featureParams, NO_FEATURES, type FeatureMap } from '../catalog/features.ts';
 import { productMetric } from '../catalog/metrics.ts';
-import { planProductSource, type ProductTable } from '../plan/product-rollup.ts';
+import { planProductSource, type ProductPlan, type ProductTable } from '../plan/product-rollup.ts';
 import { dimensionSql } from './sources.ts';
 import { Params, type Compiled } from './params.ts';
 
 export interface ProductSpec extends Spec {
   filters: Filter[];
-  /** Let the planner read product_daily where it answers (default); false reads product_events only. */
+  /** Let the planner read a daily rollup where one answers (default); false reads product_events only. */
   rollups?: boolean;
 }
 
@@ -57,42 +57,55 @@ export function buildProductQuery(productIds: string[], range: TimeRange, spec: 
     return `m${i}`;
   });
   const plan: string[] = [];
-  const pick = (ds: DimRef[], filters: Filter[]) => {
-    const p = planProductSource(range, ds, filters, spec.rollups !== false);
+  const pick = (ds: DimRef[], filters: Filter[], metrics: string[]) => {
+    const p = planProductSource(range, ds, filters, metrics, spec.rollups !== false);
     plan.push(p.why);
-    return p.table;
+    return rowsOf(params, p);
   };
   const all = dims.map((_, i) => `d${i}`);
   const parts: Part[] = [];
   const unique = (cols: typeof plain) => cols.filter((c, k) => cols.findIndex((x) => x.alias === c.alias) === k);
-  if (plain.length) parts.push({ sql: plainPart(params, pick(dims, spec.filters), dims, spec.filters, unique(plain)), dims: all, join: 'base' });
+  if (plain.length) {
+    const cols = unique(plain);
+    parts.push({ sql: plainPart(params, pick(dims, spec.filters, cols.map((c) => c.metric)), dims, spec.filters, cols), dims: all, join: 'base' });
+  }
   if (active.length) {
-    const table = pick(dims, spec.filters);
-    parts.push({ sql: activePart(params, table, dims, spec.filters, active, window), dims: all, join: parts.length ? 'full' : 'base' });
+    const rows = pick(dims, spec.filters, active.map((a) => spec.metrics[a.i]!));
+    parts.push({ sql: activePart(params, rows, dims, spec.filters, active, window), dims: all, join: parts.length ? 'full' : 'base' });
   }
   if (spec.metrics.includes('feature_share')) {
     const { rest } = withoutTopLevel(spec.filters, (l) => FEATURE_LEVEL.has(l.dim.name));
     const keep = dims.map((d, k) => ({ d, k })).filter(({ d }) => !FEATURE_LEVEL.has(d.name));
     const ds = keep.map((x) => x.d);
-    parts.push({ sql: plainPart(params, pick(ds, rest), ds, rest, [{ metric: 'active_installs', alias: 'h_f' }], keep.map((x) => x.k)),
+    parts.push({ sql: plainPart(params, pick(ds, rest, ['active_installs']), ds, rest, [{ metric: 'active_installs', alias: 'h_f' }], keep.map((x) => x.k)),
       dims: keep.map((x) => `d${x.k}`), join: 'left' });
   }
   return { name: 'product', sql: assemble(params, parts, spec, metricSql, new Map()), params: params.values, plan };
 }
 
-const target = (params: Params) => ({ level: 'product' as const, expr: (d: DimRef) => dimensionSql(d, params) });
-/** The range's rows of a table: events by time, daily rows by their UTC day. */
-const rowsWhere = (params: Params, table: ProductTable) => (table === 'product_events' ? where(params)
-  : `product_id IN ${params.ref('products')} AND day >= ${params.ref('first')} AND day <= ${params.ref('last')}`);
+/**
+ * The rows a part reads, as the planner chose them: the table, which of its rows are the products' (and, in
+ * product_attr_daily, the attribute's), the range's rows (events by time, daily rows by their UTC day) and how a
+ * dimension or filter reads a row (the attribute: its value).
+ */
+interface Rows { table: ProductTable; keep: string; where: string; dim: (d: DimRef) => string }
+function rowsOf(params: Params, plan: ProductPlan): Rows {
+  const dim = (d: DimRef) => (d.name === plan.attr ? 'value' : dimensionSql(d, params));
+  const products = `product_id IN ${params.ref('products')}`;
+  if (plan.table === 'product_events') return { table: plan.table, keep: products, where: where(params), dim };
+  const keep = plan.attr ? `${products} AND attr = ${params.add(plan.attr, 'String')}` : products;
+  return { table: plan.table, keep, where: `${keep} AND day >= ${params.ref('first')} AND day <= ${params.ref('last')}`, dim };
+}
+const filterSql = (params: Params, rows: Rows, filters: Filter[]) => compileFilters(filters, { params, home: { level: 'product', expr: rows.dim } });
 
-function plainPart(params: Params, table: ProductTable, dims: DimRef[], filters: Filter[], cols: { metric: string; alias: string }[],
+function plainPart(params: Params, rows: Rows, dims: DimRef[], filters: Filter[], cols: { metric: string; alias: string }[],
   keys = dims.map((_, i) => i)): string {
-  const rolled = table === 'product_daily';
+  const rolled = rows.table !== 'product_events';
   const bucket = (d: DimRef) => (rolled ? DAY_BUCKET[d.granularity as 'day' | 'week' | 'month'].label : timeBucketSql(params, d.granularity!, 'timestamp'));
-  const select = dims.map((d, i) => `${isTime(d) ? bucket(d) : dimensionSql(d, params)} AS d${keys[i]}`);
+  const select = dims.map((d, i) => `${isTime(d) ? bucket(d) : rows.dim(d)} AS d${keys[i]}`);
   const metrics = cols.map((c) => `${rolled ? productMetric(c.metric).rollup! : productMetric(c.metric).sql!} AS ${c.alias}`);
   const groupBy = dims.length ? `\n  GROUP BY ${dims.map((_, i) => `d${keys[i]}`).join(', ')}` : '';
-  return `SELECT ${[...select, ...metrics].join(', ')}\n  FROM ${table}\n  WHERE ${rowsWhere(params, table)} AND ${compileFilters(filters, { params, home: target(params) })}${groupBy}`;
+  return `SELECT ${[...select, ...metrics].join(', ')}\n  FROM ${rows.table}\n  WHERE ${rows.where} AND ${filterSql(params, rows, filters)}${groupBy}`;
 }
 
 const DAY_BUCKET: Record<'day' | 'week' | 'month', { label: string; start: string; end: (s: string) => string }> = {
@@ -112,13 +125,13 @@ const DAY_BUCKET: Record<'day' | 'week' | 'month', { label: string; start: strin
  * install's latest activity), which every window counts with lag < w. Expanding every active day by the window and
  * counting distinct installs per day did the same work up to W times over (BENCHMARKS.md §3, product views).
  */
-function activePart(params: Params, table: ProductTable, dims: DimRef[], filters: Filter[], metrics: { i: number; window: number }[], window: number): string {
-  if (table === 'product_daily') return activeFromDaily(params, dims, filters, metrics, window);
-  const { raw, rawKeys, time, first, last, where } = activeInputs(params, dims, filters);
+function activePart(params: Params, rows: Rows, dims: DimRef[], filters: Filter[], metrics: { i: number; window: number }[], window: number): string {
+  if (rows.table !== 'product_events') return activeFromDaily(params, rows, dims, filters, metrics, window);
+  const { raw, rawKeys, time, first, last, where } = activeInputs(params, rows, dims, filters);
   // Per install (and dimension values): its distinct active days as day numbers, ascending.
   const installs = `SELECT ${[...raw, 'install_id', `arraySort(groupUniqArray(toInt32(toDate(timestamp, ${params.ref('tz')})))) AS ds`].join(', ')}
     FROM product_events
-    WHERE product_id IN ${params.ref('products')} AND timestamp >= ${params.ref('from')} - INTERVAL ${window - 1} DAY
+    WHERE ${rows.keep} AND timestamp >= ${params.ref('from')} - INTERVAL ${window - 1} DAY
       AND timestamp < ${params.ref('to')} AND ${where}
     GROUP BY ${[...rawKeys, 'install_id'].join(', ')}`;
   /** The end (exclusive) of piece i for window w: cut at the next active day and at the range's end. */
@@ -138,14 +151,14 @@ function activePart(params: Params, table: ProductTable, dims: DimRef[], filters
 }
 
 /** What both active-install forms start from: the dimensions as r<k> columns, the time dimension, the range's day numbers, the filters. */
-function activeInputs(params: Params, dims: DimRef[], filters: Filter[]) {
+function activeInputs(params: Params, rows: Rows, dims: DimRef[], filters: Filter[]) {
   return {
-    raw: dims.flatMap((d, k) => (isTime(d) ? [] : [`${dimensionSql(d, params)} AS r${k}`])),
+    raw: dims.flatMap((d, k) => (isTime(d) ? [] : [`${rows.dim(d)} AS r${k}`])),
     rawKeys: dims.flatMap((d, k) => (isTime(d) ? [] : [`r${k}`])),
     time: dims.find(isTime),
     first: `toInt32(${params.ref('first')})`,
     last: `toInt32(${params.ref('last')})`,
-    where: compileFilters(filters, { params, home: target(params) }),
+    where: filterSql(params, rows, filters),
   };
 }
 
@@ -167,11 +180,11 @@ function averagedByBucket(params: Params, dims: DimRef[], time: DimRef, metrics:
  * each day of the range it is fewer than w days before, for each window w; a day's count merges at most W sketches,
  * so the work is days x W, whatever the number of installs.
  */
-function activeFromDaily(params: Params, dims: DimRef[], filters: Filter[], metrics: { i: number; window: number }[], window: number): string {
-  const { raw, rawKeys, time, first, last, where } = activeInputs(params, dims, filters);
+function activeFromDaily(params: Params, rows: Rows, dims: DimRef[], filters: Filter[], metrics: { i: number; window: number }[], window: number): string {
+  const { raw, rawKeys, time, first, last, where } = activeInputs(params, rows, dims, filters);
   const daily = `SELECT ${[...raw, 'toInt32(day) AS a_day', 'uniqCombinedMergeState(12)(installs) AS st'].join(', ')}
-      FROM product_daily
-      WHERE product_id IN ${params.ref('products')} AND day >= ${params.ref('first')} - ${window - 1} AND day <= ${params.ref('last')} AND ${where}
+      FROM ${rows.table}
+      WHERE ${rows.keep} AND day >= ${params.ref('first')} - ${window - 1} AND day <= ${params.ref('last')} AND ${where}
       GROUP BY ${[...rawKeys, 'a_day'].join(', ')}`;
   const perDay = `SELECT ${[...rawKeys, "addDays(toDate('1970-01-01'), x) AS day", ...metrics.map((m) => `uniqCombinedMergeIf(12)(st, x - a_day < ${m.window}) AS a${m.i}`)].join(', ')}
     FROM (${daily}) ARRAY JOIN range(greatest(a_day, ${first}), least(a_day + ${window}, ${last} + 1)) AS x
