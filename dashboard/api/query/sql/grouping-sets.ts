@@ -116,7 +116,13 @@ function rollupSets(params: Params, queries: SetQuery[], rowsOf: (keys: DimRef[]
   }
   const rank = `multiIf(${[...rankBy].map(([m, ds]) => `has(${params.add(ds, 'Array(String)')}, dim), ${m}`).join(', ')}, 0)`;
   const metrics = [...new Set(queries.flatMap((q) => q.metrics))];
-  const sql = `SELECT dim, value, ${metrics.map((m) => `${webMetric(m).visit_rollup} AS u_${m}`).join(', ')}
+  // A metric only some panels show (visitors: not entry or exit pages, which count visits) aggregates their rows only.
+  const metricSql = (m: string) => {
+    const def = webMetric(m);
+    const dims = [...new Set(queries.flatMap((q, i) => (q.metrics.includes(m) ? [keys[keyOf[i]!]!.def.rollup!] : [])))];
+    return def.visit_rollup_where && dims.length < keys.length ? def.visit_rollup_where(`has(${params.add(dims, 'Array(String)')}, dim)`) : def.visit_rollup!;
+  };
+  const sql = `SELECT dim, value, ${metrics.map((m) => `${metricSql(m)} AS u_${m}`).join(', ')}
 FROM ${rowsOf(keys)}
 GROUP BY dim, value
 HAVING sum(visits) > 0
