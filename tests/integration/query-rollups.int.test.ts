@@ -103,8 +103,11 @@ describe('rollups: the site overview from pre-aggregated rows', () => {
       { days: week, dim: 'time:day', rollups: false, inline: true },
       { days: ['2026-10-25', '2026-10-25'], dim: 'time:hour', inline: true },
       { days: week, dim: 'time:day', filters: [['is', 'visit:country', ['DE']]], inline: true },
-      // Conversions are a second aggregation joined to the first: the totals go as a query of their own.
-      { days: week, dim: 'time:day', filters: [['is', 'event:name', ['Signup']]], metrics: [...metrics, 'events', 'conversion_rate'], inline: false },
+      // Several aggregations joined on the day (conversions and their denominators; a page's visits and its
+      // pageviews): each holds its totals row too, joined on it.
+      { days: week, dim: 'time:day', filters: [['is', 'event:name', ['Signup']]], metrics: [...metrics, 'events', 'conversion_rate'], inline: true },
+      { days: week, dim: 'time:day', filters: [['is', 'event:page', ['/pricing']]], inline: true },
+      { days: week, dim: 'time:day', filters: [['is', 'event:page', ['/pricing']]], rollups: false, inline: true },
     ];
     for (const c of cases) {
       const range = resolveDateRange(c.days, { tz: fx.site.timezone, now: FIXTURE_NOW });

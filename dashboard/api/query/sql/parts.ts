@@ -33,14 +33,20 @@ export interface Spec {
   /** Comparison runs: only these tuples of the non-time dimensions (in order). */
   restrict?: string[][];
   /**
-   * The part also holds the metrics over every row, as a first row marked `tot` = 1 (GROUP BY GROUPING SETS
-   * ((d..), ()), one scan for a chart and its headline); only where the part is answered in place (inPlace).
+   * Each part with dimensions also holds its metrics over every row, marked `tot` = 1 (GROUP BY GROUPING SETS ((d..),
+   * ())), joined to the others' on it: the answer's first row is the totals (one statement for a chart and its
+   * headline). Only where carriesTotals.
    */
   totals?: boolean;
 }
 
+/** Whether totals can ride in the statement: not under a comparison's restriction, nor with a count of all rows. */
+export function carriesTotals(spec: Spec): boolean {
+  return !restricted(spec) && !spec.totalRows;
+}
+
 /** One part whose columns are the answer already: ordered and cut in place, without a wrapping SELECT. */
-export function inPlace(parts: Part[], spec: Spec, metricSql: string[]): boolean {
+function inPlace(parts: Part[], spec: Spec, metricSql: string[]): boolean {
   return parts.length === 1 && !restricted(spec) && !spec.totalRows && metricSql.every((m, i) => m === `m${i}`);
 }
 const restricted = (spec: Spec) => Boolean(spec.restrict && spec.dimensions.some((d) => !isTime(d)));
@@ -52,17 +58,18 @@ export function assemble(params: Params, parts: Part[], spec: Spec, metricSql: s
     const sub = `(${p.sql}) AS p${i}`;
     if (p.join === 'base') return sub;
     if (p.dims.length === 0) return `CROSS JOIN ${sub}`;
-    return `${p.join === 'full' ? 'FULL OUTER JOIN' : 'LEFT JOIN'} ${sub} USING (${p.dims.join(', ')})`;
+    // A part's totals row (tot = 1, its dimensions at their defaults) meets the other parts' totals row.
+    return `${p.join === 'full' ? 'FULL OUTER JOIN' : 'LEFT JOIN'} ${sub} USING (${[...p.dims, ...(spec.totals ? ['tot'] : [])].join(', ')})`;
   }).join('\n  ');
-  const select = [...dims, ...metricSql.map((m, i) => `${m} AS m${i}`), ...carry.map((c) => `p0.${c} AS ${c}`), ...(spec.totalRows ? ['count() OVER () AS total_rows'] : [])];
+  const select = [...dims, ...metricSql.map((m, i) => `${m} AS m${i}`), ...carry.map((c) => `p0.${c} AS ${c}`), ...(spec.totalRows ? ['count() OVER () AS total_rows'] : []),
+    ...(spec.totals ? ['tot'] : [])];
+  const tot = spec.totals ? 'tot DESC, ' : '';
   const keyDims = spec.dimensions.flatMap((d, i) => (isTime(d) ? [] : [`toString(d${i})`]));
   const where = restricted(spec) ? `\nWHERE has(${params.ref('cmp')}, [${keyDims.join(', ')}])` : '';
   // In place, a wrapping SELECT's millisecond of planning is saved, which the site overview pays once per panel.
-  if (inPlace(parts, spec, metricSql)) {
-    const tot = spec.totals ? 'tot DESC, ' : '';
-    return `${parts[0]!.sql}\nORDER BY ${tot}${orderBy(spec, sortAliases)}\nLIMIT ${params.ref('limit')}${tot ? ' + 1' : ''} OFFSET ${params.ref('offset')}`;
-  }
-  return `SELECT ${select.join(', ')}\nFROM ${from}${where}\nORDER BY ${orderBy(spec, sortAliases)}\nLIMIT ${params.ref('limit')} OFFSET ${params.ref('offset')}`;
+  const cut = `\nORDER BY ${tot}${orderBy(spec, sortAliases)}\nLIMIT ${params.ref('limit')}${tot ? ' + 1' : ''} OFFSET ${params.ref('offset')}`;
+  if (inPlace(parts, spec, metricSql)) return `${parts[0]!.sql}${cut}`;
+  return `SELECT ${select.join(', ')}\nFROM ${from}${where}${cut}`;
 }
 
 /**

@@ -80,7 +80,8 @@ export function buildProductQuery(productIds: string[], range: TimeRange, spec: 
     parts.push({ sql: plainPart(params, pick(ds, rest, ['active_installs']), ds, rest, [{ metric: 'active_installs', alias: 'h_f' }], keep.map((x) => x.k)),
       dims: keep.map((x) => `d${x.k}`), join: 'left' });
   }
-  return { name: 'product', sql: assemble(params, parts, spec, metricSql, new Map()), params: params.values, plan };
+  // Product parts hold no totals row: a product query's totals are asked for apart (run/engine.ts).
+  return { name: 'product', sql: assemble(params, parts, { ...spec, totals: false }, metricSql, new Map()), params: params.values, plan };
 }
 
 /**

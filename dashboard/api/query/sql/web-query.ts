@@ -1,7 +1,7 @@
 import { toChTime } from '../../../../core/event.ts';
 import type { RolledDays } from '../../../../core/filter-rollup-state.ts';
 import { VISIT_LINK_WINDOW_MS } from '../../../../core/ingest-stream.ts';
-import { assemble, inPlace, type Part, type Spec } from './parts.ts';
+import { assemble, carriesTotals, type Part, type Spec } from './parts.ts';
 import type { TimeRange } from '../request/date-range.ts';
 import { isTime, type DimRef } from '../catalog/dimensions.ts';
 import { invalid } from '../catalog/errors.ts';
@@ -60,7 +60,9 @@ export function buildWebQuery(siteId: string, range: TimeRange, spec: WebSpec): 
   const collapsed = mutable && !spec.metrics.every((m) => webMetric(m).additive);
   let primary: WebSource = freq ? 'visitors' : eventDims.length || range.realtime ? 'events' : 'sessions';
   const eventFilter = leaves(spec.filters).some((l) => l.dim.def.level === 'event');
-  const ctx: Ctx = { params, collapsed, mutable, window: spec.rollups === false ? null : rollupWindow(range, spec.zoneSince),
+  // Totals ride in the statement, one more grouping set in each part (Spec.totals): a chart and its headline in one.
+  const totals = Boolean(spec.totals && dims.length && spec.offset === 0 && carriesTotals(spec));
+  const ctx: Ctx = { params, collapsed, mutable, totals, window: spec.rollups === false ? null : rollupWindow(range, spec.zoneSince),
     linked: spec.rollups !== false && linksAnswer(range, spec.filters, spec.linkedSince ?? 0),
     stamped: range.from >= (spec.stampedSince ?? 0), plan: [],
     ...(spec.rollups !== false && spec.sampleAbove ? { sampleAbove: spec.sampleAbove } : {}) };
@@ -86,7 +88,7 @@ export function buildWebQuery(siteId: string, range: TimeRange, spec: WebSpec): 
   const extra: string[] = [];
   if (freq?.def.sortSql) { extra.push(`${freq.def.sortSql} AS s0`); sortAliases.set(0, 's0'); }
   const all = dims.map((_, i) => `d${i}`);
-  let base = part(ctx, primary, dims, spec.filters, cols[primary], undefined, extra);
+  const base = part(ctx, primary, dims, spec.filters, cols[primary], undefined, extra);
   const parts: Part[] = [{ sql: base.sql, dims: all, join: 'base' }];
   // A sampled base also answers each metric's margin (e<i>) and its factor k (sample_k): carried to the answer.
   const carry = base.sampled ? [...cols[primary].flatMap((c) => (marginAlias(c) ? [marginAlias(c)!] : [])), 'sample_k'] : [];
@@ -103,18 +105,13 @@ export function buildWebQuery(siteId: string, range: TimeRange, spec: WebSpec): 
       dims: byVisit.map((x) => `d${x.k}`), join: 'left' });
   }
   if (ratios.has('percentage')) parts.push({ sql: part(ctx, primary, [], spec.filters, [{ metric: 'visitors', alias: 'h_t' }]).sql, dims: [], join: 'left' });
-  // Totals ride in the statement where it is one part answered in place; else the caller asks for them apart.
-  const totals = Boolean(spec.totals && dims.length && spec.offset === 0 && inPlace(parts, spec, metricSql));
-  if (totals) {
-    ctx.plan.shift(); // the base is planned again, with its totals
-    base = part({ ...ctx, totals }, primary, dims, spec.filters, cols[primary], undefined, extra);
-    parts[0] = { ...parts[0]!, sql: base.sql };
-  }
   return { name: `web:${base.table}`, sql: assemble(params, parts, { ...spec, totals }, metricSql, sortAliases, carry), params: params.values,
     ...(totals ? { totals } : {}), ...(base.sampled ? { sample: true } : {}), plan: ctx.plan };
 }
 
-interface Ctx { params: Params; collapsed: boolean; mutable: boolean; window: RollupWindow | null; linked: boolean; totals?: boolean;
+interface Ctx { params: Params; collapsed: boolean; mutable: boolean; window: RollupWindow | null; linked: boolean;
+  /** Each part with dimensions also groups all its rows, marked tot = 1 (Spec.totals). */
+  totals: boolean;
   /** Every event of the range carries its visit's attributes (see WebSpec.stampedSince). */
   stamped: boolean;
   /** The site's days in the filter rollup. */
@@ -157,12 +154,13 @@ function part(ctx: Ctx, source: WebSource, dims: DimRef[], filters: Filter[], co
   ctx.plan.push(why);
   const alias = (i: number) => `d${keys[i]}`;
   const aliases = dims.map((_, i) => alias(i)).join(', ');
-  // Totals: one more grouping set, of all rows, marked by tot (see Spec.totals).
-  const metrics = [...cols.map((c) => `${webMetric(c.metric)[formOf(table)]!} AS ${c.alias}`), ...extra, ...(ctx.totals ? [`grouping(${alias(0)}) AS tot`] : [])];
-  const groupBy = !dims.length ? '' : ctx.totals ? `\n  GROUP BY GROUPING SETS ((${aliases}), ())` : `\n  GROUP BY ${aliases}`;
+  // Totals: one more grouping set, of all rows, marked by tot (see Spec.totals); a part without dimensions is one row.
+  const totals = ctx.totals && dims.length > 0;
+  const metrics = [...cols.map((c) => `${webMetric(c.metric)[formOf(table)]!} AS ${c.alias}`), ...extra, ...(totals ? [`grouping(${alias(0)}) AS tot`] : [])];
+  const groupBy = !dims.length ? '' : totals ? `\n  GROUP BY GROUPING SETS ((${aliases}), ())` : `\n  GROUP BY ${aliases}`;
   // A value of what changes during a visit that no current visit has (an exit page it moved on from) nets to zero
   // visits: in raw rows until they merge, in the rollups for good. It is not a row (sql/grouping-sets.ts does the same).
-  const nets = dims.some((d) => d.def.mutable) ? (visits: string) => `\n  HAVING ${ctx.totals ? `grouping(${alias(0)}) = 1 OR ` : ''}${visits} > 0` : () => '';
+  const nets = dims.some((d) => d.def.mutable) ? (visits: string) => `\n  HAVING ${totals ? `grouping(${alias(0)}) = 1 OR ` : ''}${visits} > 0` : () => '';
   const done = (sql: string) => ({ sql, table });
   if (table === 'visit_filter_rollup' || table === 'event_filter_rollup') {
     const g = dims.find(isTime)?.granularity;
