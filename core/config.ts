@@ -19,6 +19,7 @@ const Env = z.object({
   CLICKHOUSE_USER: z.string().default('default'),
   CLICKHOUSE_PASSWORD: z.string().default(''),
   CLICKHOUSE_DATABASE: z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'a database name (letters, digits, _)').default('default'),
+  CLICKHOUSE_CLUSTER: z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'a cluster name from the servers\' remote_servers (letters, digits, _)').optional(),
   REDIS_URL: url(['redis:', 'rediss:']).optional(),
   REDIS_SERVER_BIN: z.string().default('redis-server'),
   VIGIL_ALLOW_VOLATILE_REDIS: bool.default(false),
@@ -49,7 +50,8 @@ export interface Config {
   port: number;
   host: string;
   dataDir: string;
-  clickhouse: { url?: string; username: string; password: string; database: string };
+  /** `cluster`: the ClickHouse cluster the tables spread over (docs/scale-out.md); only with a server (`url`). */
+  clickhouse: { url?: string; username: string; password: string; database: string; cluster?: string };
   redis: { url?: string; serverBin: string; allowVolatile: boolean };
   geoipDb?: string;
   retentionMonths: number;
@@ -91,11 +93,15 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     throw new ConfigError(`Invalid configuration: ${name} must be ${expected}${got}`);
   }
   const e = parsed.data;
+  if (e.CLICKHOUSE_CLUSTER && !e.CLICKHOUSE_URL) {
+    throw new ConfigError('Invalid configuration: CLICKHOUSE_CLUSTER needs CLICKHOUSE_URL (a node of that cluster); the embedded store is one machine');
+  }
   return {
     port: e.PORT,
     host: e.HOST,
     dataDir: resolve(e.DATA_DIR),
-    clickhouse: { url: e.CLICKHOUSE_URL, username: e.CLICKHOUSE_USER, password: e.CLICKHOUSE_PASSWORD, database: e.CLICKHOUSE_DATABASE },
+    clickhouse: { url: e.CLICKHOUSE_URL, username: e.CLICKHOUSE_USER, password: e.CLICKHOUSE_PASSWORD, database: e.CLICKHOUSE_DATABASE,
+      ...(e.CLICKHOUSE_CLUSTER ? { cluster: e.CLICKHOUSE_CLUSTER } : {}) },
     redis: { url: e.REDIS_URL, serverBin: e.REDIS_SERVER_BIN, allowVolatile: e.VIGIL_ALLOW_VOLATILE_REDIS },
     geoipDb: e.GEOIP_DB,
     retentionMonths: e.RETENTION_MONTHS,

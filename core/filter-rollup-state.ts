@@ -1,4 +1,5 @@
 import { exec, queryRows, type ClickHouseClient } from './clickhouse.ts';
+import { deleteFrom } from './cluster.ts';
 
 /**
  * Which local days of each site are in visit_filter_rollup and event_filter_rollup (core/migrations/013_visit_filter_rollup.sql): a
@@ -19,7 +20,7 @@ export async function readRolledDays(ch: ClickHouseClient): Promise<Map<string, 
  * the half-written rows meanwhile.
  */
 export async function forgetFilterRollup(ch: ClickHouseClient, siteId: string): Promise<void> {
-  await exec(ch, 'DELETE FROM filter_rollup_state WHERE site_id = {s:String}', { s: siteId });
-  await exec(ch, 'DELETE FROM visit_filter_rollup WHERE site_id = {s:String}', { s: siteId });
-  await exec(ch, 'DELETE FROM event_filter_rollup WHERE site_id = {s:String}', { s: siteId });
+  await exec(ch, `${deleteFrom(ch, 'filter_rollup_state')} WHERE site_id = {s:String}`, { s: siteId });
+  await exec(ch, `${deleteFrom(ch, 'visit_filter_rollup')} WHERE site_id = {s:String}`, { s: siteId });
+  await exec(ch, `${deleteFrom(ch, 'event_filter_rollup')} WHERE site_id = {s:String}`, { s: siteId });
 }

@@ -1,7 +1,7 @@
 import type { Config } from './config.ts';
-import { exec, openClickHouse, type ClickHouseClient } from './clickhouse.ts';
+import { openClickHouse, type ClickHouseClient } from './clickhouse.ts';
 import type { Logger } from './log.ts';
-import { ANTITHEFT_MIGRATIONS, applyAntitheftRetention, applyRetention, migrate } from './migrate.ts';
+import { ANTITHEFT_MIGRATIONS, applyAntitheftRetention, applyRetention, migrate, runMigrationStatement } from './migrate.ts';
 import { checkRedisDurability, connectRedis, DEFAULT_PREFIX, RedisSetupError, type Redis } from './redis.ts';
 import { startPrivateRedis, type PrivateRedis } from './redis-server.ts';
 
@@ -33,7 +33,7 @@ export async function openServices(cfg: Config, log: Logger, { needRedis = true 
     } else {
       // Embedded (or one shared server user): the database is ours to create. On a server with users apart, the
       // operator's init script creates it and its grants (docker-compose.yml).
-      await exec(ch, 'CREATE DATABASE IF NOT EXISTS antitheft');
+      await runMigrationStatement(ch, 'CREATE DATABASE IF NOT EXISTS antitheft'); // on every node of a cluster
     }
     await migrate(antitheftCh, log, ANTITHEFT_MIGRATIONS);
     await applyAntitheftRetention(antitheftCh, cfg.antitheft.retentionDays, log);

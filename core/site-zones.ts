@@ -1,4 +1,5 @@
 import { exec, queryRows, type ClickHouseClient } from './clickhouse.ts';
+import { deleteFrom } from './cluster.ts';
 import { toChTime } from './event.ts';
 
 /**
@@ -22,7 +23,7 @@ export const zoneChangeAt = (t: number): number => Math.floor(t / (STEP_S * 1000
  */
 export async function writeSiteZone(ch: ClickHouseClient, siteId: string, tz: string, since = 0): Promise<void> {
   const from = Math.max(FIRST, since);
-  await exec(ch, 'DELETE FROM site_zones WHERE site_id = {site:String} AND from_utc >= {from:DateTime64(3)}', { site: siteId, from: toChTime(from) });
+  await exec(ch, `${deleteFrom(ch, 'site_zones')} WHERE site_id = {site:String} AND from_utc >= {from:DateTime64(3)}`, { site: siteId, from: toChTime(from) });
   await exec(ch, `INSERT INTO site_zones (site_id, from_utc, offset_s)
     SELECT {site:String}, t, timeZoneOffset(toDateTime(t, {tz:String})) AS offset_s
     FROM (SELECT {from:DateTime64(3)} + toIntervalSecond(number * ${STEP_S}) AS t, number AS n FROM numbers({n:UInt64}))

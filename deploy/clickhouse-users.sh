@@ -10,4 +10,6 @@ CREATE USER IF NOT EXISTS vigil IDENTIFIED WITH sha256_password BY '${VIGIL_CLIC
 CREATE USER IF NOT EXISTS vigil_antitheft IDENTIFIED WITH sha256_password BY '${ANTITHEFT_CLICKHOUSE_PASSWORD}';
 GRANT ALL ON vigil.* TO vigil;
 GRANT ALL ON antitheft.* TO vigil_antitheft;
+-- On a cluster (docker-compose.cluster.yml) the migrations' DDL runs ON CLUSTER, which needs this grant.
+GRANT CLUSTER ON *.* TO vigil, vigil_antitheft;
 SQL

@@ -1,4 +1,5 @@
 import { exec, insertRows, type ClickHouseClient } from '../../core/clickhouse.ts';
+import { deleteFrom } from '../../core/cluster.ts';
 import { toChTime } from '../../core/event.ts';
 import type { OwnerKeyRecord } from '../../core/antitheft/schemas.ts';
 import type { DeviceRow, OwnerId } from './owner.ts';
@@ -20,7 +21,7 @@ export class AntitheftWrites {
   /** Turning anti-theft off: reports, snapshots and the wrapped key go (the key was the only way to open them; devices stay, deactivated, to be told to forget). */
   async deleteOwnerData(owner: OwnerId): Promise<void> {
     for (const table of ['reports', 'snapshots', 'owner_keys'] as const) {
-      await exec(this.ch, `DELETE FROM antitheft.${table} WHERE owner_id = {o:String}`, { o: owner });
+      await exec(this.ch, `${deleteFrom(this.ch, `antitheft.${table}`)} WHERE owner_id = {o:String}`, { o: owner });
     }
   }
 
@@ -31,7 +32,7 @@ export class AntitheftWrites {
   /** A deactivated or removed device's reports and snapshots. */
   async deleteDeviceData(owner: OwnerId, deviceId: string): Promise<void> {
     for (const table of ['reports', 'snapshots'] as const) {
-      await exec(this.ch, `DELETE FROM antitheft.${table} WHERE owner_id = {o:String} AND device_id = {d:String}`, { o: owner, d: deviceId });
+      await exec(this.ch, `${deleteFrom(this.ch, `antitheft.${table}`)} WHERE owner_id = {o:String} AND device_id = {d:String}`, { o: owner, d: deviceId });
     }
   }
 

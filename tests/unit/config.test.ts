@@ -36,6 +36,13 @@ describe('configuration from the environment', () => {
     assert.throws(() => loadConfig({ QUERY_SAMPLE_ABOVE: '-5' }), /QUERY_SAMPLE_ABOVE must be an integer between 0 and/);
   });
 
+  it('spreads the store over a ClickHouse cluster only with a server to reach it by, named as remote_servers names it', () => {
+    assert.equal(loadConfig({ CLICKHOUSE_URL: 'http://ch-1:8123', CLICKHOUSE_CLUSTER: 'vigil' }).clickhouse.cluster, 'vigil');
+    assert.equal(loadConfig({ CLICKHOUSE_URL: 'http://ch-1:8123' }).clickhouse.cluster, undefined);
+    assert.throws(() => loadConfig({ CLICKHOUSE_CLUSTER: 'vigil' }), /CLICKHOUSE_CLUSTER needs CLICKHOUSE_URL/);
+    assert.throws(() => loadConfig({ CLICKHOUSE_URL: 'http://ch-1:8123', CLICKHOUSE_CLUSTER: 'vigil; DROP' }), /CLICKHOUSE_CLUSTER must be a cluster name/);
+  });
+
   it('treats an empty variable as unset', () => {
     assert.equal(loadConfig({ PORT: '', CLICKHOUSE_URL: '' }).port, 8000);
   });

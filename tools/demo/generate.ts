@@ -1,5 +1,6 @@
 import { randomInt } from 'node:crypto';
 import { exec, queryRows, type ClickHouseClient } from '../../core/clickhouse.ts';
+import { deleteFrom } from '../../core/cluster.ts';
 import { forgetFilterRollup } from '../../core/filter-rollup-state.ts';
 import { VISIT_LINK_WINDOW_MS } from '../../core/ingest-stream.ts';
 import { normaliseDomain, RegistryError, type Product, type Registry, type Site } from '../../core/registry.ts';
@@ -98,17 +99,17 @@ export async function runDemo(ch: ClickHouseClient, registry: Registry, opts: De
   const site = found.visitsLinkedSince || found.visitsStampedSince
     ? await registry.setStoredSince(found.domain, { visitsLinkedSince: 0, visitsStampedSince: 0 }) : found;
   const productIds = products.map((p) => p.productId);
-  await exec(ch, 'DELETE FROM events WHERE site_id = {s:String}', { s: site.siteId });
-  await exec(ch, 'DELETE FROM sessions WHERE site_id = {s:String}', { s: site.siteId });
+  await exec(ch, `${deleteFrom(ch, 'events')} WHERE site_id = {s:String}`, { s: site.siteId });
+  await exec(ch, `${deleteFrom(ch, 'sessions')} WHERE site_id = {s:String}`, { s: site.siteId });
   // The rollups' views only ever add: rows deleted above must go from them too (core/migrations/008_rollups.sql).
-  await exec(ch, 'DELETE FROM visit_rollup WHERE site_id = {s:String}', { s: site.siteId });
-  await exec(ch, 'DELETE FROM visit_totals WHERE site_id = {s:String}', { s: site.siteId });
-  await exec(ch, 'DELETE FROM event_rollup WHERE site_id = {s:String}', { s: site.siteId });
-  await exec(ch, 'DELETE FROM event_props WHERE site_id = {s:String}', { s: site.siteId });
+  await exec(ch, `${deleteFrom(ch, 'visit_rollup')} WHERE site_id = {s:String}`, { s: site.siteId });
+  await exec(ch, `${deleteFrom(ch, 'visit_totals')} WHERE site_id = {s:String}`, { s: site.siteId });
+  await exec(ch, `${deleteFrom(ch, 'event_rollup')} WHERE site_id = {s:String}`, { s: site.siteId });
+  await exec(ch, `${deleteFrom(ch, 'event_props')} WHERE site_id = {s:String}`, { s: site.siteId });
   await forgetFilterRollup(ch, site.siteId);
-  await exec(ch, 'DELETE FROM product_events WHERE product_id IN {p:Array(String)}', { p: productIds });
-  await exec(ch, 'DELETE FROM product_daily WHERE product_id IN {p:Array(String)}', { p: productIds });
-  await exec(ch, 'DELETE FROM product_attr_daily WHERE product_id IN {p:Array(String)}', { p: productIds });
+  await exec(ch, `${deleteFrom(ch, 'product_events')} WHERE product_id IN {p:Array(String)}`, { p: productIds });
+  await exec(ch, `${deleteFrom(ch, 'product_daily')} WHERE product_id IN {p:Array(String)}`, { p: productIds });
+  await exec(ch, `${deleteFrom(ch, 'product_attr_daily')} WHERE product_id IN {p:Array(String)}`, { p: productIds });
 
   const now = run.now ?? Date.now();
   const from = periodStart(now, opts.months);

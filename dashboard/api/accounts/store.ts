@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { exec, queryRows, type ClickHouseClient } from '../../../core/clickhouse.ts';
+import { deleteFrom } from '../../../core/cluster.ts';
 import { HttpError } from '../../../core/errors.ts';
 import { toChTime } from '../../../core/event.ts';
 import type { Account, Role } from '../../../core/api/manage.ts';
@@ -95,8 +96,8 @@ export class AccountStore {
   }
 
   async delete(accountId: string): Promise<void> {
-    await exec(this.ch, 'DELETE FROM accounts WHERE account_id = {id:String}', { id: accountId });
-    await exec(this.ch, 'DELETE FROM memberships WHERE account_id = {id:String}', { id: accountId });
+    await exec(this.ch, `${deleteFrom(this.ch, 'accounts')} WHERE account_id = {id:String}`, { id: accountId });
+    await exec(this.ch, `${deleteFrom(this.ch, 'memberships')} WHERE account_id = {id:String}`, { id: accountId });
   }
 
   private async require(accountId: string): Promise<Account> {

@@ -1,4 +1,5 @@
 import type { ClickHouseClient } from '../../../../core/clickhouse.ts';
+import { clusterReadSettings } from '../../../../core/cluster.ts';
 import { HttpError } from '../../../../core/errors.ts';
 import type { Compiled } from '../sql/params.ts';
 
@@ -46,7 +47,7 @@ export async function runCompiled<T = Record<string, unknown>>(ch: ClickHouseCli
 /** Runs one statement by itself, with the engine's limits. */
 export async function runAlone<T = Record<string, unknown>>(ch: ClickHouseClient, q: Compiled): Promise<T[]> {
   try {
-    const rs = await ch.query({ query: `${q.sql}\n${QUERY_SETTINGS}`, query_params: q.params, format: 'JSONEachRow' });
+    const rs = await ch.query({ query: `${q.sql}\n${QUERY_SETTINGS}`, query_params: q.params, format: 'JSONEachRow', ...clusterReadSettings(ch) });
     return await rs.json<T>();
   } catch (err) {
     throw limitError(err);

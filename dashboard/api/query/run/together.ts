@@ -1,4 +1,5 @@
 import type { ClickHouseClient } from '../../../../core/clickhouse.ts';
+import { clusterReadSettings } from '../../../../core/cluster.ts';
 import type { Compiled } from '../sql/params.ts';
 import { BATCHER, QUERY_SETTINGS, limitError, runAlone, type Batcher } from './run.ts';
 
@@ -74,7 +75,7 @@ class Together implements Batcher {
     try {
       // Each branch streams its statement's sorted result; keep that order (no sort is dropped as redundant).
       const rs = await this.ch.query({ query: `${branches.join('\nUNION ALL\n')}\n${QUERY_SETTINGS}, query_plan_remove_redundant_sorting = 0`,
-        query_params: params, format: 'JSONEachRow' });
+        query_params: params, format: 'JSONEachRow', ...clusterReadSettings(this.ch) });
       const rows = await rs.json<{ q: number; r: string }>();
       const out: unknown[][] = batch.map(() => []);
       for (const row of rows) out[Number(row.q)]!.push(JSON.parse(row.r));
