@@ -26,8 +26,34 @@ export const SESSION_TIMEOUT_MS = 30 * 60_000;
  */
 export const VISIT_LINK_WINDOW_MS = 32 * 86_400_000;
 
-/** Visitor recognition, visit state and the append, in one atomic round trip (see the script's own comments). */
-const INGEST_WEB_LUA = readFileSync(join(dirname(fileURLToPath(import.meta.url)), 'ingest-web.lua'), 'utf8');
+/**
+ * What the collector passes the ingest script for each event, in this order (after the call's four arguments):
+ * site, the cookie's visitor id or '', the daily cookieless id, 'cookieless' or 'auto', why cookieless, a fresh
+ * visitor id and visit id (used if this event needs them), the event row JSON, event time ms, kind ('p', 'c', 'e'),
+ * page path, engagement ms, and the visit attributes JSON (used when this event starts a visit).
+ */
+export const EVENT_ARGS = ['site', 'cookie_id', 'cookieless_id', 'mode', 'cookieless_reason', 'new_visitor_id', 'new_session_id',
+  'row', 'at', 'kind', 'path', 'engagement_ms', 'attributes'] as const;
+/**
+ * The visit snapshot of a web stream entry (its `m` field), an array of strings in this order: the event's visitor,
+ * visit, id type, cookieless reason and new-visitor flag; the visit's version, start, end, pageviews, custom events,
+ * engagement, entry and exit page, attributes JSON, id type, cookieless reason, new-visitor flag, site; and, when the
+ * event continued a visit, the visit as it was before: end, pageviews, events, engagement, exit page. An array rather
+ * than an object keeps each entry small; its order is this list, which the script and decodeEntry both read.
+ */
+export const SNAPSHOT_FIELDS = ['visitor', 'session', 'id_type', 'cookieless_reason', 'new_visitor', 'version', 'start', 'end',
+  'pageviews', 'events', 'engagement_ms', 'entry_page', 'exit_page', 'attributes', 'visit_id_type', 'visit_cookieless_reason',
+  'visit_new_visitor', 'site', 'prev_end', 'prev_pageviews', 'prev_events', 'prev_engagement_ms', 'prev_exit_page'] as const;
+const positions = <T extends readonly string[]>(names: T) => Object.fromEntries(names.map((n, i) => [n, i])) as Record<T[number], number>;
+const S = positions(SNAPSHOT_FIELDS);
+
+/**
+ * Visitor recognition, visit state and the append, in one atomic round trip (see the script's own comments), with
+ * both lists above in front of it as Lua tables: A, each event argument's offset; M, each snapshot field's position.
+ */
+const luaTable = (names: readonly string[], base: number) => `{${names.map((n, i) => `['${n}'] = ${i + base}`).join(', ')}}`;
+const INGEST_WEB_LUA = `local A = ${luaTable(EVENT_ARGS, 0)}\nlocal M = ${luaTable(SNAPSHOT_FIELDS, 1)}\nlocal PER_EVENT = ${EVENT_ARGS.length}\n`
+  + readFileSync(join(dirname(fileURLToPath(import.meta.url)), 'ingest-web.lua'), 'utf8');
 
 export interface WebIngestInput {
   siteId: string;
@@ -98,9 +124,11 @@ class WebIngestBatcher {
     const args = [this.prefix, String(SESSION_TIMEOUT_MS), String(SESSION_TIMEOUT_MS), String(VISIT_LINK_WINDOW_MS)];
     for (const { input } of batch) {
       const { row } = input;
-      args.push(input.siteId, input.cookieId ?? '', input.cookielessId, input.forceCookieless ? 'cookieless' : 'auto',
-        input.forceCookieless ?? '', input.newVisitorId, input.newSessionId, JSON.stringify(row), String(input.at),
-        eventKind(row.name), row.pathname, String(row.engagement_ms), JSON.stringify(sessionAttributes(row)));
+      const a: Record<(typeof EVENT_ARGS)[number], string> = { site: input.siteId, cookie_id: input.cookieId ?? '',
+        cookieless_id: input.cookielessId, mode: input.forceCookieless ? 'cookieless' : 'auto', cookieless_reason: input.forceCookieless ?? '',
+        new_visitor_id: input.newVisitorId, new_session_id: input.newSessionId, row: JSON.stringify(row), at: String(input.at),
+        kind: eventKind(row.name), path: row.pathname, engagement_ms: String(row.engagement_ms), attributes: JSON.stringify(sessionAttributes(row)) };
+      for (const name of EVENT_ARGS) args.push(a[name]);
     }
     this.cmd.apply(this.redis, args).then((out) => {
       if (!Array.isArray(out) || out.length !== 4 * batch.length) {
@@ -193,37 +221,40 @@ const isObjectText = (d: string) => d.charCodeAt(0) === 123 && d.charCodeAt(d.le
 const cookieType = (t: string) => (t === 'cookieless' ? 'cookieless' : 'cookie');
 
 /**
- * A web entry as ingest-web.lua writes it: the event row (JSON from the collector), and the visit snapshot as one
- * JSON array of strings: visitor, session, id type, cookieless reason, new visitor, then the visit's version, start,
- * end, pageviews, custom events, engagement, entry and exit page, attributes JSON, id type, cookieless reason, new
- * visitor, site id, and (when the event continued a visit) the previous end, pageviews, events, engagement, exit page.
- * `l` is the start of the visitor's previous visit ('' none; absent in entries written before visits were linked).
+ * A web entry as ingest-web.lua writes it: the event row (JSON from the collector), and the visit snapshot `m`, a
+ * JSON array of SNAPSHOT_FIELDS. `l` is the start of the visitor's previous visit ('' none; absent in entries
+ * written before visits were linked).
  */
 function decodeCompactWeb(d: string, m: string, l: string | undefined): DecodedEntry | null {
   const v = JSON.parse(m) as string[];
-  if (!Array.isArray(v) || v.length < 18) return null;
-  const visitorId = hexToUInt64(v[0]!);
-  const sessionId = hexToUInt64(v[1]!);
-  const line = eventLine(d, visitorId, sessionId, v[2]!, v[3] || '', v[4]!, { attributes: v[13] || '{}', idType: v[14] || '', newVisitor: v[16] || '' });
+  if (!Array.isArray(v) || v.length <= S.site) return null;
+  const f = (name: (typeof SNAPSHOT_FIELDS)[number]) => v[S[name]] ?? '';
+  const visitorId = hexToUInt64(f('visitor'));
+  const sessionId = hexToUInt64(f('session'));
+  const attributes = f('attributes') || '{}';
+  const line = eventLine(d, visitorId, sessionId, f('id_type'), f('cookieless_reason'), f('new_visitor'),
+    { attributes, idType: f('visit_id_type'), newVisitor: f('visit_new_visitor') });
   if (line === null) return null;
-  const version = Number(v[5]);
+  const version = Number(f('version'));
   return {
     kind: 'web',
     line,
     visit: {
-      siteId: v[17]!,
+      siteId: f('site'),
       sessionId,
       visitorId,
-      start: Number(v[6]),
-      entryPage: v[11] || '',
-      attributes: JSON.parse(v[13] || '{}') as SessionAttributes,
-      idType: v[14] || '',
-      cookielessReason: v[15] || '',
-      newVisitor: v[16] === '1' ? 1 : 0,
+      start: Number(f('start')),
+      entryPage: f('entry_page'),
+      attributes: JSON.parse(attributes) as SessionAttributes,
+      idType: f('visit_id_type'),
+      cookielessReason: f('visit_cookieless_reason'),
+      newVisitor: f('visit_new_visitor') === '1' ? 1 : 0,
       prevStart: Number(l) || 0,
-      after: { version, end: Number(v[7]), pageviews: Number(v[8]), events: Number(v[9]), engagementMs: Number(v[10]), exitPage: v[12] || '' },
-      before: v.length < 23 ? null : { version: version - 1, end: Number(v[18]), pageviews: Number(v[19]), events: Number(v[20]),
-        engagementMs: Number(v[21]), exitPage: v[22] || '' },
+      after: { version, end: Number(f('end')), pageviews: Number(f('pageviews')), events: Number(f('events')),
+        engagementMs: Number(f('engagement_ms')), exitPage: f('exit_page') },
+      // The visit before this event, when the event continued one.
+      before: v.length <= S.prev_exit_page ? null : { version: version - 1, end: Number(f('prev_end')), pageviews: Number(f('prev_pageviews')),
+        events: Number(f('prev_events')), engagementMs: Number(f('prev_engagement_ms')), exitPage: f('prev_exit_page') },
     },
   };
 }
