@@ -5,11 +5,14 @@ import { RedisSetupError } from '../core/redis.ts';
 import { demoArgs, runDemoCommand, summary } from '../tools/demo/cli.ts';
 import { ensureWebBuilt } from './build-web.ts';
 import { ManageError, openManager } from './manage.ts';
+import { runCollectorProcess } from './collector-process.ts';
 import { ROLES, startPlatform, type Role } from './platform.ts';
 
 const HELP = `Usage: vigil <command>
 
-  start [collector|dashboard|worker ...]   run the platform (every role by default)
+  start [collector|dashboard|worker ...] [--collectors N]
+                                           run the platform (every role by default); --collectors N adds N
+                                           collector processes on COLLECTOR_PORT (default PORT + 1)
   site add <domain> [--timezone Europe/Berlin] [--no-dnt]
   site list | site remove <domain>
   product add <name> | product list | product remove <name>
@@ -25,7 +28,10 @@ function fail(message: string): never {
   process.exit(1);
 }
 
-async function start(cfg: Config, args: string[]): Promise<void> {
+async function start(cfg: Config, argv: string[]): Promise<void> {
+  const { values, positionals: args } = parseArgs({ args: argv, allowPositionals: true, options: { collectors: { type: 'string' } } });
+  const collectors = values.collectors === undefined ? 0 : Number(values.collectors);
+  if (!Number.isInteger(collectors) || collectors < 0 || collectors > 64) fail(`--collectors must be an integer between 0 and 64 (got ${JSON.stringify(values.collectors)})`);
   const roles = (args.length ? args : [...ROLES]) as Role[];
   const bad = roles.find((r) => !ROLES.includes(r));
   if (bad) fail(`Unknown role "${bad}": expected any of ${ROLES.join(', ')}`);
@@ -34,8 +40,10 @@ async function start(cfg: Config, args: string[]): Promise<void> {
   }
   const log = createLogger(cfg.logLevel);
   if (roles.includes('dashboard')) ensureWebBuilt((m) => log.info(m));
-  const platform = await startPlatform(cfg, roles, log);
-  log.info({ url: platform.url, roles, dataDir: cfg.dataDir, store: cfg.clickhouse.url ? 'clickhouse-server' : 'embedded' }, `Vigil listening on ${platform.url}`);
+  if (collectors && !roles.includes('collector')) fail('--collectors adds collector processes to a platform that runs the collector role');
+  const platform = await startPlatform(cfg, roles, log, { collectors });
+  log.info({ url: platform.url, roles, dataDir: cfg.dataDir, store: cfg.clickhouse.url ? 'clickhouse-server' : 'embedded',
+    ...(platform.collectorsUrl ? { collectors: { count: collectors, url: platform.collectorsUrl } } : {}) }, `Vigil listening on ${platform.url}`);
   let signalled = false;
   const onSignal = (signal: string) => {
     if (signalled) return;
@@ -99,6 +107,8 @@ async function manage(cfg: Config, noun: string, verb: string | undefined, rest:
 async function main(): Promise<void> {
   const [command, ...args] = process.argv.slice(2);
   if (!command || command === 'help' || command === '--help') return void console.log(HELP);
+  // Internal: one of the processes `start --collectors N` runs; its configuration comes from the store process.
+  if (command === 'collector-process') return runCollectorProcess();
   let cfg: Config;
   try {
     cfg = loadConfig();

@@ -1,23 +1,25 @@
-import { createServer, type Server } from 'node:http';
-import Koa from 'koa';
+import type { Server } from 'node:http';
 import { createAntitheftApi, type AntitheftApi } from '../antitheft/api/create.ts';
 import { createCollector, type Collector } from '../collector/create.ts';
 import { ensureAdminToken } from '../core/admin-token.ts';
 import type { Config } from '../core/config.ts';
-import { healthRoute } from '../core/health.ts';
-import { errorMiddleware } from '../core/http.ts';
 import type { Logger } from '../core/log.ts';
 import { Registry } from '../core/registry.ts';
 import { openServices, type Services } from '../core/services.ts';
 import { createDashboard, type Dashboard } from '../dashboard/create.ts';
 import { createDemoRouter } from '../tools/demo/admin-route.ts';
 import { startWorker, type Worker } from '../worker/create.ts';
+import { startCollectorProcesses, type CollectorProcesses } from './collectors.ts';
+import { baseApp, closeGracefully, listen } from './serve.ts';
 
 export const ROLES = ['collector', 'dashboard', 'worker'] as const;
 export type Role = (typeof ROLES)[number];
 
 export interface Platform {
   url: string;
+  /** The collector processes' address, when there are some (PlatformOptions.collectors). */
+  collectorsUrl?: string;
+  collectorProcesses: CollectorProcesses | null;
   server: Server;
   services: Services;
   registry: Registry;
@@ -33,7 +35,12 @@ export interface Platform {
  * Every role also answers GET /healthz. stop() is the graceful shutdown: refuse new requests, finish the ones in
  * flight, let the worker store what it has (and, all-in-one, what is waiting), then close the services.
  */
-export async function startPlatform(cfg: Config, roles: readonly Role[], log: Logger): Promise<Platform> {
+export interface PlatformOptions {
+  /** Collector processes besides this one, on `cfg.collectorPort` (0: none; `vigil start --collectors N`). */
+  collectors?: number;
+}
+
+export async function startPlatform(cfg: Config, roles: readonly Role[], log: Logger, opts: PlatformOptions = {}): Promise<Platform> {
   const services = await openServices(cfg, log);
   const registry = new Registry(services.ch);
   const state = { roles: [...roles], stopping: false, backlog: undefined as undefined | (() => number) };
@@ -42,17 +49,10 @@ export async function startPlatform(cfg: Config, roles: readonly Role[], log: Lo
   let dashboard: Dashboard | null = null;
   let antitheft: AntitheftApi | null = null;
   let server: Server | null = null;
+  let processes: CollectorProcesses | null = null;
   try {
     await registry.start();
-    const app = new Koa({ proxy: cfg.trustProxy });
-    app.silent = true; // errors are logged once, by errorMiddleware
-    app.use(errorMiddleware(log));
-    app.use(async (ctx, next) => {
-      // While stopping, answer what arrives on open keep-alive connections, then let them close.
-      if (state.stopping) ctx.set('Connection', 'close');
-      await next();
-    });
-    app.use(healthRoute(state));
+    const app = baseApp(cfg, log, state);
     if (roles.includes('collector')) {
       collector = await createCollector(cfg, services, registry, log);
       state.backlog = () => collector!.deps.backlog.size;
@@ -75,12 +75,15 @@ export async function startPlatform(cfg: Config, roles: readonly Role[], log: Lo
       app.use(dashboard.webApp);
     }
     if (roles.includes('worker')) worker = await startWorker(cfg, services, log);
-    server = createServer({ keepAliveTimeout: 5000, requestTimeout: 30_000 }, app.callback());
-    await new Promise<void>((resolve, reject) => {
-      server!.once('error', reject);
-      server!.listen(cfg.port, cfg.host, () => resolve());
-    });
+    server = await listen(app, cfg.port, cfg.host);
+    // More collectors, each a process of its own on the collector port (bin/collectors.ts).
+    if (opts.collectors) {
+      processes = await startCollectorProcesses({ cfg, count: opts.collectors,
+        redisUrl: services.privateRedis?.url ?? cfg.redis.url ?? 'redis://127.0.0.1:6379', registry, log });
+    }
   } catch (err) {
+    await processes?.stop();
+    if (server?.listening) await closeGracefully(server);
     collector?.stop();
     await antitheft?.close();
     await worker?.stop();
@@ -93,6 +96,8 @@ export async function startPlatform(cfg: Config, roles: readonly Role[], log: Lo
   let stopping: Promise<void> | null = null;
   return {
     url: `http://${host}:${address.port}`,
+    ...(processes ? { collectorsUrl: `http://${host}:${processes.port}` } : {}),
+    collectorProcesses: processes,
     server,
     services,
     registry,
@@ -103,12 +108,7 @@ export async function startPlatform(cfg: Config, roles: readonly Role[], log: Lo
     stop() {
       stopping ??= (async () => {
         state.stopping = true;
-        const closed = new Promise<void>((resolve) => server!.close(() => resolve()));
-        server!.closeIdleConnections();
-        // Keep-alive clients that keep sending would hold the server open: cut them after a grace period.
-        const cut = setTimeout(() => server!.closeAllConnections(), 5000);
-        await closed;
-        clearTimeout(cut);
+        await Promise.all([closeGracefully(server!), processes?.stop()]);
         collector?.stop();
         await antitheft?.close();
         await worker?.stop(roles.includes('collector') ? 10_000 : 0);

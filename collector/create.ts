@@ -1,7 +1,7 @@
 import type { Middleware } from 'koa';
 import type { Config } from '../core/config.ts';
 import type { Logger } from '../core/log.ts';
-import type { Registry } from '../core/registry.ts';
+import type { RegistryLookup } from '../core/registry.ts';
 import type { Services } from '../core/services.ts';
 import { defineIngestCommands } from '../core/ingest-stream.ts';
 import type { CollectorDeps } from './deps.ts';
@@ -17,8 +17,10 @@ import { createSnippetRoute } from './routes/snippet.ts';
 
 export interface Collector { middleware: Middleware<any, any>[]; deps: CollectorDeps; stop(): void }
 
-/** Builds the collector's routes and the state they share; the caller mounts them on a Koa app. */
-export async function createCollector(cfg: Config, services: Services, registry: Registry, log: Logger): Promise<Collector> {
+/** Builds the collector's routes and the state they share; the caller mounts them on a Koa app. It needs Redis and the
+ * registry only, so it runs in the store process or in a collector process of its own (bin/collector-process.ts). */
+export async function createCollector(cfg: Config, services: Pick<Services, 'redis' | 'ingestRedis' | 'prefix'>, registry: RegistryLookup,
+  log: Logger): Promise<Collector> {
   const redis = services.ingestRedis;
   defineIngestCommands(redis);
   const backlog = new BacklogMonitor(services.redis, services.prefix, cfg.maxBacklog);

@@ -1,7 +1,7 @@
 import type { Config } from '../core/config.ts';
 import type { Logger } from '../core/log.ts';
 import type { Redis } from '../core/redis.ts';
-import type { Registry } from '../core/registry.ts';
+import type { RegistryLookup } from '../core/registry.ts';
 import type { BacklogMonitor } from './ingest/backlog.ts';
 import type { DropCounter } from './ingest/drops.ts';
 import type { GeoLookup } from '../core/geo.ts';
@@ -15,7 +15,7 @@ export interface CollectorDeps {
   log: Logger;
   redis: Redis;
   prefix: string;
-  registry: Registry;
+  registry: RegistryLookup;
   geo: GeoLookup;
   parseUa: (ua: string, headers: Record<string, string | string[] | undefined>) => UaInfo;
   salt: DailySalt;

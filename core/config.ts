@@ -14,6 +14,7 @@ const url = (protocols: string[]) =>
 const Env = z.object({
   PORT: int(1, 65535).default(8000),
   HOST: z.string().min(1).default('0.0.0.0'),
+  COLLECTOR_PORT: int(0, 65535).optional(),
   DATA_DIR: z.string().min(1).default('./data'),
   CLICKHOUSE_URL: url(['http:', 'https:']).optional(),
   CLICKHOUSE_USER: z.string().default('default'),
@@ -49,6 +50,8 @@ const Env = z.object({
 export interface Config {
   port: number;
   host: string;
+  /** Where the collector processes of `vigil start --collectors N` listen (default PORT + 1; 0: any free port). */
+  collectorPort: number;
   dataDir: string;
   /** `cluster`: the ClickHouse cluster the tables spread over (docs/scale-out.md); only with a server (`url`). */
   clickhouse: { url?: string; username: string; password: string; database: string; cluster?: string };
@@ -99,6 +102,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   return {
     port: e.PORT,
     host: e.HOST,
+    collectorPort: e.COLLECTOR_PORT ?? Math.min(e.PORT + 1, 65535),
     dataDir: resolve(e.DATA_DIR),
     clickhouse: { url: e.CLICKHOUSE_URL, username: e.CLICKHOUSE_USER, password: e.CLICKHOUSE_PASSWORD, database: e.CLICKHOUSE_DATABASE,
       ...(e.CLICKHOUSE_CLUSTER ? { cluster: e.CLICKHOUSE_CLUSTER } : {}) },

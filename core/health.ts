@@ -1,10 +1,13 @@
 import type { Middleware } from 'koa';
 
-/** GET /healthz: 200 while the process serves, 503 once it is shutting down (so balancers stop sending). */
+/**
+ * GET /healthz: 200 while the process serves, 503 once it is shutting down (so balancers stop sending). The process
+ * id says which process answered where several share a port (`vigil start --collectors N`).
+ */
 export function healthRoute(state: { roles: string[]; stopping: boolean; backlog?: () => number }): Middleware {
   return async (ctx, next) => {
     if (ctx.path !== '/healthz' || ctx.method !== 'GET') return next();
     ctx.status = state.stopping ? 503 : 200;
-    ctx.body = { status: state.stopping ? 'stopping' : 'ok', service: 'vigil', roles: state.roles, ...(state.backlog ? { backlog: state.backlog() } : {}) };
+    ctx.body = { status: state.stopping ? 'stopping' : 'ok', service: 'vigil', roles: state.roles, pid: process.pid, ...(state.backlog ? { backlog: state.backlog() } : {}) };
   };
 }

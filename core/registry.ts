@@ -26,6 +26,18 @@ export type { ApiKeyInfo };
 
 export class RegistryError extends Error {}
 
+/** What a collector looks up: a site by the domain a snippet names, a product by its API key. */
+export interface RegistryLookup {
+  siteForDomain(domain: string): Promise<Site | undefined>;
+  productForKey(apiKey: string): Promise<Product | undefined>;
+}
+
+/** The registry as plain data, for a process that cannot read the store (a collector process, bin/collectors.ts). */
+export interface RegistrySnapshot { sites: Site[]; products: Product[]; keys: { hash: string; key: ApiKeyInfo }[] }
+
+/** A snippet's data-domain as sites are keyed: case and 'www.' ignored. */
+export const domainKey = (domain: string): string => domain.toLowerCase().replace(/^www\./, '');
+
 const DOMAIN_RE = /^(?=.{1,253}$)(?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)*[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$/;
 
 export function normaliseDomain(input: string): string {
@@ -45,15 +57,46 @@ interface SiteRow { site_id: string; domain: string; timezone: string; honor_dnt
 interface ProductRow { product_id: string; name: string; created_at: string }
 interface KeyRow { key_id: string; product_id: string; key_hash: string; prefix: string; created_at: string }
 
-export class Registry {
-  private sitesByDomain = new Map<string, Site>();
-  private productsById = new Map<string, Product>();
-  private keysByHash = new Map<string, ApiKeyInfo>();
+/** The maps a registry looks up in; a lookup that misses calls afterMiss (a reload, or asking for one) and looks again. */
+export abstract class RegistryMaps implements RegistryLookup {
+  protected sitesByDomain = new Map<string, Site>();
+  protected productsById = new Map<string, Product>();
+  protected keysByHash = new Map<string, ApiKeyInfo>();
+  /** True when the maps may have changed since the miss. */
+  protected abstract afterMiss(): Promise<boolean>;
+
+  /** The site a snippet's data-domain names ('www.' and case ignored). */
+  async siteForDomain(domain: string): Promise<Site | undefined> {
+    const d = domainKey(domain);
+    const hit = this.sitesByDomain.get(d);
+    if (hit || !(await this.afterMiss())) return hit;
+    return this.sitesByDomain.get(d);
+  }
+
+  async productForKey(apiKey: string): Promise<Product | undefined> {
+    const h = hashApiKey(apiKey);
+    let k = this.keysByHash.get(h);
+    if (!k && (await this.afterMiss())) k = this.keysByHash.get(h);
+    return k ? this.productsById.get(k.productId) : undefined;
+  }
+}
+
+export class Registry extends RegistryMaps {
   private lastLoad = 0;
   private loading: Promise<void> | null = null;
   private timer: NodeJS.Timeout | null = null;
+  private readonly listeners: (() => void)[] = [];
 
-  constructor(private readonly ch: ClickHouseClient, private readonly missReloadMs = 1000) {}
+  constructor(private readonly ch: ClickHouseClient, private readonly missReloadMs = 1000) { super(); }
+
+  /** Calls `listener` after every load and every change made here (collector processes get each new snapshot). */
+  onChange(listener: () => void): void { this.listeners.push(listener); }
+  private changed(): void { for (const l of this.listeners) l(); }
+
+  snapshot(): RegistrySnapshot {
+    return { sites: [...this.sitesByDomain.values()], products: [...this.productsById.values()],
+      keys: [...this.keysByHash].map(([hash, key]) => ({ hash, key })) };
+  }
 
   /** Loads everything, then refreshes every `refreshMs` until close(). */
   async start(refreshMs = 30_000): Promise<void> {
@@ -85,20 +128,13 @@ export class Registry {
     this.keysByHash = new Map(keys.filter((k) => this.productsById.has(k.product_id))
       .map((k) => [k.key_hash, { keyId: k.key_id, productId: k.product_id, prefix: k.prefix, createdAt: k.created_at }]));
     this.lastLoad = Date.now();
+    this.changed();
   }
 
-  private async afterMiss(): Promise<boolean> {
+  protected async afterMiss(): Promise<boolean> {
     if (Date.now() - this.lastLoad < this.missReloadMs) return false;
     await this.reload();
     return true;
-  }
-
-  /** The site a snippet's data-domain names ('www.' and case ignored). */
-  async siteForDomain(domain: string): Promise<Site | undefined> {
-    const d = domain.toLowerCase().replace(/^www\./, '');
-    const hit = this.sitesByDomain.get(d);
-    if (hit || !(await this.afterMiss())) return hit;
-    return this.sitesByDomain.get(d);
   }
 
   async siteById(siteId: string): Promise<Site | undefined> {
@@ -106,13 +142,6 @@ export class Registry {
     const hit = find();
     if (hit || !siteId.startsWith('s_') || !(await this.afterMiss())) return hit;
     return find();
-  }
-
-  async productForKey(apiKey: string): Promise<Product | undefined> {
-    const h = hashApiKey(apiKey);
-    let k = this.keysByHash.get(h);
-    if (!k && (await this.afterMiss())) k = this.keysByHash.get(h);
-    return k ? this.productsById.get(k.productId) : undefined;
   }
 
   /** Reloads when the cache is older than two seconds: lists stay current without three FINAL reads per request. */
@@ -135,6 +164,7 @@ export class Registry {
     await writeSiteZone(this.ch, site.siteId, timezone);
     await this.writeSite(site, false);
     this.sitesByDomain.set(domain, site);
+    this.changed();
     return site;
   }
 
@@ -148,6 +178,7 @@ export class Registry {
     }
     await this.writeSite(next, false);
     this.sitesByDomain.set(next.domain, next);
+    this.changed();
     return next;
   }
 
@@ -159,6 +190,7 @@ export class Registry {
     const next = { ...(await this.requireSite(domain)), ...since };
     await this.writeSite(next, false);
     this.sitesByDomain.set(next.domain, next);
+    this.changed();
     return next;
   }
 
@@ -191,6 +223,7 @@ export class Registry {
     const product: Product = { productId: newId('p_'), name: clean, createdAt: toChTime(Date.now()) };
     await this.writeProduct(product, false);
     this.productsById.set(product.productId, product);
+    this.changed();
     return { product, apiKey: await this.createKey(product.productId) };
   }
 
@@ -220,6 +253,7 @@ export class Registry {
     await this.ch.insert({ table: 'api_keys', format: 'JSONEachRow', values: [{ key_id: info.keyId, product_id: productId,
       key_hash: hashApiKey(apiKey), prefix: info.prefix, created_at: info.createdAt, revoked: 0, version: Date.now() }] });
     this.keysByHash.set(hashApiKey(apiKey), info);
+    this.changed();
     return apiKey;
   }
 

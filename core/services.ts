@@ -49,8 +49,7 @@ export async function openServices(cfg: Config, log: Logger, { needRedis = true 
     url = privateRedis.url;
     log.info({ port: privateRedis.port, dir: `${cfg.dataDir}/redis` }, 'started a private redis-server (append-only)');
   }
-  const redis = connectRedis({ url: url ?? 'redis://127.0.0.1:6379' });
-  const ingestRedis = connectRedis({ url: url ?? 'redis://127.0.0.1:6379', resendUnfulfilled: false });
+  const { redis, ingestRedis } = redisPair(url);
   const close = async () => {
     redis.disconnect();
     ingestRedis.disconnect();
@@ -58,19 +57,36 @@ export async function openServices(cfg: Config, log: Logger, { needRedis = true 
     if (antitheftCh !== ch) await antitheftCh.close();
     await ch.close();
   };
-  if (needRedis) {
-    try {
-      await Promise.all([redis.connect(), ingestRedis.connect()]);
-      const problems = await checkRedisDurability(redis);
-      if (problems.length && !cfg.redis.allowVolatile) {
-        throw new RedisSetupError(`Refusing to start: ${problems.join('; ')}. (For throwaway test setups only: VIGIL_ALLOW_VOLATILE_REDIS=1.)`);
-      }
-      if (problems.length) log.warn({ problems }, 'Redis may lose acknowledged events (allowed by VIGIL_ALLOW_VOLATILE_REDIS)');
-    } catch (err) {
-      await close();
-      if (err instanceof RedisSetupError) throw err;
-      throw new RedisSetupError(`Cannot reach Redis at ${cfg.redis.url ?? url}: ${(err as Error).message}`);
-    }
-  }
+  if (needRedis) await connectChecked(cfg, log, { redis, ingestRedis }, cfg.redis.url ?? url, close);
   return { ch, antitheftCh, redis, ingestRedis, prefix: DEFAULT_PREFIX, privateRedis, close };
+}
+
+/** Redis alone, for a collector process (bin/collector-process.ts): the store process gave it `url`. */
+export async function openRedisServices(cfg: Config, log: Logger, url: string): Promise<Pick<Services, 'redis' | 'ingestRedis' | 'prefix' | 'close'>> {
+  const pair = redisPair(url);
+  const close = async () => { pair.redis.disconnect(); pair.ingestRedis.disconnect(); };
+  await connectChecked(cfg, log, pair, url, close);
+  return { ...pair, prefix: DEFAULT_PREFIX, close };
+}
+
+/** The two connections: one for everything, one for the collector's appends, which never resends (see connectRedis). */
+function redisPair(url: string | undefined): { redis: Redis; ingestRedis: Redis } {
+  return { redis: connectRedis({ url: url ?? 'redis://127.0.0.1:6379' }), ingestRedis: connectRedis({ url: url ?? 'redis://127.0.0.1:6379', resendUnfulfilled: false }) };
+}
+
+/** Connects both, and refuses a Redis that may lose acknowledged events (unless allowed). */
+async function connectChecked(cfg: Config, log: Logger, { redis, ingestRedis }: { redis: Redis; ingestRedis: Redis }, url: string | undefined,
+  close: () => Promise<void>): Promise<void> {
+  try {
+    await Promise.all([redis.connect(), ingestRedis.connect()]);
+    const problems = await checkRedisDurability(redis);
+    if (problems.length && !cfg.redis.allowVolatile) {
+      throw new RedisSetupError(`Refusing to start: ${problems.join('; ')}. (For throwaway test setups only: VIGIL_ALLOW_VOLATILE_REDIS=1.)`);
+    }
+    if (problems.length) log.warn({ problems }, 'Redis may lose acknowledged events (allowed by VIGIL_ALLOW_VOLATILE_REDIS)');
+  } catch (err) {
+    await close();
+    if (err instanceof RedisSetupError) throw err;
+    throw new RedisSetupError(`Cannot reach Redis at ${url}: ${(err as Error).message}`);
+  }
 }

@@ -5,7 +5,7 @@ import { loadConfig, type Config } from '../../core/config.ts';
 import { queryRows } from '../../core/clickhouse.ts';
 import { createLogger } from '../../core/log.ts';
 import { startPrivateRedis, type PrivateRedis } from '../../core/redis-server.ts';
-import { startPlatform, type Platform, type Role } from '../../bin/platform.ts';
+import { startPlatform, type Platform, type PlatformOptions, type Role } from '../../bin/platform.ts';
 
 /**
  * A whole Vigil in this test process: embedded ClickHouse in a temporary DATA_DIR and a real redis-server of its own
@@ -24,13 +24,14 @@ export interface TestPlatform extends Platform {
   logs: string[];
 }
 
-export async function startTestPlatform(env: Record<string, string> = {}, roles: Role[] = ['collector', 'dashboard', 'worker']): Promise<TestPlatform> {
+export async function startTestPlatform(env: Record<string, string> = {}, roles: Role[] = ['collector', 'dashboard', 'worker'],
+  opts: PlatformOptions = {}): Promise<TestPlatform> {
   const dataDir = mkdtempSync(join(tmpdir(), 'vigil-test-'));
   const redisServer = await startPrivateRedis(dataDir);
-  const cfg = { ...loadConfig({ DATA_DIR: dataDir, REDIS_URL: redisServer.url, LOG_LEVEL: 'warn', FLUSH_INTERVAL_MS: '100', FILTER_ROLLUP_EVERY_MS: '0', ...env }), port: 0, host: '127.0.0.1' };
+  const cfg = { ...loadConfig({ DATA_DIR: dataDir, REDIS_URL: redisServer.url, LOG_LEVEL: 'warn', FLUSH_INTERVAL_MS: '100', FILTER_ROLLUP_EVERY_MS: '0', ...env }), port: 0, collectorPort: 0, host: '127.0.0.1' };
   const logs: string[] = [];
   const sink = { write: (line: string) => { logs.push(line); if (process.env.VIGIL_TEST_LOGS) process.stderr.write(line); } };
-  const platform = await startPlatform(cfg, roles, createLogger(cfg.logLevel, 'vigil-test', sink));
+  const platform = await startPlatform(cfg, roles, createLogger(cfg.logLevel, 'vigil-test', sink), opts);
   const rows = <T>(sql: string, params: Record<string, unknown> = {}) => queryRows<T>(platform.services.ch, sql, params);
   return {
     ...platform,

@@ -22,8 +22,8 @@ export function runVigil(args: string[], env: Record<string, string>, timeoutMs 
 }
 
 /** Starts `vigil start` as a child process and resolves once GET /healthz answers 200. */
-export async function startVigil(env: Record<string, string>, timeoutMs = 60_000): Promise<{ child: ChildProcess; url: string; output: () => string }> {
-  const child = spawn(process.execPath, [VIGIL, 'start'], { cwd: ROOT, env: { ...process.env, ...env } });
+export async function startVigil(env: Record<string, string>, timeoutMs = 60_000, args: string[] = ['start']): Promise<{ child: ChildProcess; url: string; output: () => string }> {
+  const child = spawn(process.execPath, [VIGIL, ...args], { cwd: ROOT, env: { ...process.env, ...env } });
   let output = '';
   child.stdout!.on('data', (d) => { output += d; });
   child.stderr!.on('data', (d) => { output += d; });

@@ -77,6 +77,27 @@ describe('the platform process and the vigil CLI', () => {
     assert.match(level.stderr.trim(), /^Invalid configuration: LOG_LEVEL must be one of fatal, error, warn, info, debug, trace, silent \(got "loud"\)$/);
     const role = await runVigil(['start', 'collecter'], env);
     assert.match(role.stderr, /Unknown role "collecter"/);
+    const many = await runVigil(['start', '--collectors', 'lots'], env);
+    assert.match(many.stderr, /--collectors must be an integer between 0 and 64 \(got "lots"\)/);
+  });
+
+  it('runs collector processes beside itself with --collectors, on COLLECTOR_PORT, and stops them with itself', async () => {
+    const collectorPort = String(await freePort());
+    const vigil = await startVigil({ ...env, COLLECTOR_PORT: collectorPort }, 60_000, ['start', '--collectors', '1']);
+    const url = `http://127.0.0.1:${collectorPort}`;
+    try {
+      // The store process answers first; its collector processes follow within seconds.
+      let health: { roles: string[]; pid: number } | null = null;
+      for (let i = 0; i < 300 && !health; i++) {
+        health = await fetch(`${url}/healthz`).then((r) => r.json() as Promise<{ roles: string[]; pid: number }>, () => null);
+        if (!health) await new Promise((r) => setTimeout(r, 100));
+      }
+      assert.deepEqual(health?.roles, ['collector']);
+      assert.notEqual(health!.pid, vigil.child.pid);
+    } finally {
+      assert.equal(await stopVigil(vigil.child), 0);
+    }
+    await assert.rejects(fetch(`${url}/healthz`), 'the collector process is gone too');
   });
 
   it('says how to install redis-server when there is none', async () => {
