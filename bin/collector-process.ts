@@ -27,6 +27,10 @@ export async function runCollectorProcess(): Promise<void> {
   });
   // The store process that started it is gone: nothing would restart or stop it.
   process.on('disconnect', () => { void stop(); });
+  // Ctrl-C reaches the whole process group: the store process stops its collectors itself, in order. A SIGTERM sent
+  // to this process alone stops it gracefully.
+  process.on('SIGINT', () => undefined);
+  process.on('SIGTERM', () => { void stop(); });
   send({ type: 'vigil:hello' });
   await ready;
   if (!cfg) throw new Error('the store process sent the registry before the configuration');

@@ -18,6 +18,7 @@ export interface CollectorProcessOptions { cfg: Config; count: number; redisUrl:
 const START_TIMEOUT_MS = 30_000;
 const STOP_TIMEOUT_MS = 15_000;
 const RESTART_DELAY_MS = 1000;
+const RELOAD_EVERY_MS = 1000;
 
 /**
  * `vigil start --collectors N`: N collector processes beside the store process, sharing one port (node:cluster
@@ -35,7 +36,8 @@ export async function startCollectorProcesses(opts: CollectorProcessOptions): Pr
   let port = opts.cfg.collectorPort;
   // Every process asks for the configured port, 0 included: node:cluster gives them all the one port it picked for 0.
   const config = (): Config => ({ ...opts.cfg, port: opts.cfg.collectorPort, redis: { ...opts.cfg.redis, url: opts.redisUrl } });
-  const send = (w: Worker, m: ToCollector) => { if (w.isConnected()) w.send(m); };
+  const send = (w: Worker, m: ToCollector) => { if (w.isConnected()) w.send(m, undefined, () => undefined); };
+  let lastReload = 0;
   const broadcast = () => { const m = registryMessage(opts.registry.snapshot()); for (const w of workers) send(w, m); };
   opts.registry.onChange(broadcast);
 
@@ -50,7 +52,10 @@ export async function startCollectorProcesses(opts: CollectorProcessOptions): Pr
         send(w, { type: 'vigil:config', config: config() as unknown as Record<string, unknown> });
         send(w, registryMessage(opts.registry.snapshot()));
       } else if (m.data.type === 'vigil:registry-wanted') {
-        opts.registry.reload().then(() => send(w, registryMessage(opts.registry.snapshot())), (err: unknown) => opts.log.warn({ err }, 'registry reload failed'));
+        // At most one reload a second however many misses come in (each reload goes to every process anyway).
+        if (Date.now() - lastReload < RELOAD_EVERY_MS) return send(w, registryMessage(opts.registry.snapshot()));
+        lastReload = Date.now();
+        opts.registry.reload().catch((err: unknown) => opts.log.warn({ err }, 'registry reload failed'));
       } else {
         port = m.data.port;
         serving.add(w);
@@ -58,6 +63,8 @@ export async function startCollectorProcesses(opts: CollectorProcessOptions): Pr
         resolve();
       }
     });
+    // A message to a process that has just died fails here rather than as an uncaught error.
+    w.on('error', (err) => opts.log.warn({ err, pid: w.process.pid }, 'a collector process\'s channel failed'));
     w.on('exit', (code, signal) => {
       workers.delete(w);
       serving.delete(w);

@@ -117,15 +117,26 @@ const PSEUDO = /^(SITE\s+ZONES|BACKFILL\s+\S+\s+FROM\s+\S+)$/i;
 /** Column changes reach the Distributed table too, which must show the same columns as its local tables. */
 const COLUMN_CHANGE = /^(ADD|MODIFY|DROP|RENAME|COMMENT) COLUMN\b/i;
 
+/**
+ * The layout name of a table as a query names it: the server writes the database into a stored view's query
+ * (`vigil.sessions_local`), the migrations do not; `antitheft.` is part of those tables' names.
+ */
+const layoutKey = (ref: string): string | null => {
+  if (TABLE_LAYOUT[ref]) return ref;
+  const bare = ref.includes('.') ? ref.slice(ref.indexOf('.') + 1) : ref;
+  return TABLE_LAYOUT[bare] ? bare : null;
+};
+const isSpread = (ref: string) => { const k = layoutKey(ref); return k !== null && sharded(k); };
+
 /** Reads of spread tables in a view's query name their local tables: each node's view reads its own rows. */
 function localReads(select: string): string {
   return select.replace(new RegExp(`\\b(FROM|JOIN)\\s+${TABLE_REF}\\b`, 'g'), (m, kw: string, t: string) =>
-    (TABLE_LAYOUT[t] && sharded(t) ? `${kw} ${localName(t)}` : m));
+    (isSpread(t) ? `${kw} ${localName(t)}` : m));
 }
 /** The inverse, for a backfill that reads through the Distributed tables (runMigrationStatement). */
 export function distributedReads(select: string): string {
   return select.replace(new RegExp(`\\b(FROM|JOIN)\\s+${TABLE_REF}_local\\b`, 'g'), (m, kw: string, t: string) =>
-    (TABLE_LAYOUT[t] && sharded(t) ? `${kw} ${t}` : m));
+    (isSpread(t) ? `${kw} ${t}` : m));
 }
 
 const dbAndName = (table: string) => (table.includes('.') ? table.split('.') as [string, string] : [null, table] as const);

@@ -44,9 +44,15 @@ export function loadMigrations(dir = MIGRATIONS_DIR): Migration[] {
 
 /** Applies the migrations not yet recorded. Every statement is idempotent, so two processes racing here is harmless. */
 export async function migrate(ch: ClickHouseClient, log?: Logger, set: { dir: string; table: string } = ANALYTICS_MIGRATIONS): Promise<number[]> {
-  // set.table is one of our two constants above, never input.
-  await runMigrationStatement(ch, `CREATE TABLE IF NOT EXISTS ${set.table} (version UInt32, name String, applied_at DateTime DEFAULT now())
+  // set.table is one of our two constants above, never input. On a cluster, once it exists here nothing is sent to
+  // every node: a start with nothing to migrate does not wait for a node that is down.
+  const [db, name] = set.table.includes('.') ? set.table.split('.') : [null, set.table];
+  const [have] = await queryRows<{ n: string }>(ch, 'SELECT count() AS n FROM system.tables WHERE database = if({db:String} = \'\', currentDatabase(), {db:String}) AND name = {t:String}',
+    { db: db ?? '', t: name });
+  if (!clusterOf(ch) || Number(have!.n) === 0) {
+    await runMigrationStatement(ch, `CREATE TABLE IF NOT EXISTS ${set.table} (version UInt32, name String, applied_at DateTime DEFAULT now())
     ENGINE = ReplacingMergeTree ORDER BY version`);
+  }
   const done = new Set((await queryRows<{ version: number }>(ch, `SELECT version FROM ${set.table} FINAL`)).map((r) => Number(r.version)));
   const applied: number[] = [];
   for (const m of loadMigrations(set.dir)) {

@@ -198,6 +198,7 @@ export class Registry extends RegistryMaps {
     const site = await this.requireSite(domain);
     await this.writeSite(site, true);
     this.sitesByDomain.delete(site.domain);
+    this.changed();
     return site;
   }
 
@@ -232,6 +233,7 @@ export class Registry extends RegistryMaps {
     await this.writeProduct(product, true);
     this.productsById.delete(product.productId);
     for (const [h, k] of this.keysByHash) if (k.productId === product.productId) this.keysByHash.delete(h);
+    this.changed();
     return product;
   }
 
@@ -265,5 +267,6 @@ export class Registry extends RegistryMaps {
     await this.ch.insert({ table: 'api_keys', format: 'JSONEachRow', values: [{ key_id: k.keyId, product_id: k.productId,
       key_hash: h, prefix: k.prefix, created_at: k.createdAt, revoked: 1, version: Date.now() }] });
     this.keysByHash.delete(h);
+    this.changed();
   }
 }

@@ -1,5 +1,5 @@
 import type { Config } from './config.ts';
-import { openClickHouse, type ClickHouseClient } from './clickhouse.ts';
+import { openClickHouse, queryRows, type ClickHouseClient } from './clickhouse.ts';
 import type { Logger } from './log.ts';
 import { ANTITHEFT_MIGRATIONS, applyAntitheftRetention, applyRetention, migrate, runMigrationStatement } from './migrate.ts';
 import { checkRedisDurability, connectRedis, DEFAULT_PREFIX, RedisSetupError, type Redis } from './redis.ts';
@@ -33,7 +33,9 @@ export async function openServices(cfg: Config, log: Logger, { needRedis = true 
     } else {
       // Embedded (or one shared server user): the database is ours to create. On a server with users apart, the
       // operator's init script creates it and its grants (docker-compose.yml).
-      await runMigrationStatement(ch, 'CREATE DATABASE IF NOT EXISTS antitheft'); // on every node of a cluster
+      // On every node of a cluster; once it is here, a start sends nothing that would wait for a node that is down.
+      const [have] = await queryRows<{ n: string }>(ch, "SELECT count() AS n FROM system.databases WHERE name = 'antitheft'");
+      if (Number(have!.n) === 0) await runMigrationStatement(ch, 'CREATE DATABASE IF NOT EXISTS antitheft');
     }
     await migrate(antitheftCh, log, ANTITHEFT_MIGRATIONS);
     await applyAntitheftRetention(antitheftCh, cfg.antitheft.retentionDays, log);

@@ -111,6 +111,9 @@ describe('the schema in cluster form (CLICKHOUSE_CLUSTER), checked by parsing in
     const [truncate, insert] = backfillStatements('visit_rollup', 'SELECT site_id FROM sessions_local AS s ASOF LEFT JOIN site_zones AS z ON 1', CLUSTER);
     assert.equal(truncate, `TRUNCATE TABLE visit_rollup_local ON CLUSTER ${CLUSTER}`);
     assert.match(insert!, /^INSERT INTO visit_rollup SELECT site_id FROM sessions AS s ASOF LEFT JOIN site_zones AS z ON 1 SETTINGS insert_deduplicate = 0, .*distributed_foreground_insert = 1$/);
+    // As the server keeps a view's query: with the database written in.
+    const [, stored] = backfillStatements('event_props', 'SELECT site_id FROM vigil.events_local ARRAY JOIN x', CLUSTER);
+    assert.match(stored!, /^INSERT INTO event_props SELECT site_id FROM vigil\.events ARRAY JOIN x SETTINGS/);
   });
 
   it('refuses a kind of statement it has no cluster form for, and a table without a layout', () => {

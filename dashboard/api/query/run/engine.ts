@@ -85,7 +85,8 @@ export async function runEngine(ch: ClickHouseClient, scope: EngineScope, q: Eng
   const keyed = dimensions.some((d) => !isTime(d));
   // Totals of a breakdown ride in its statements where they can (Spec.totals), else go as a query without dimensions,
   // issued at once so that runTogether (together.ts) sends it with the others.
-  const inline = Boolean(q.totals && dimensions.length && main.totals && (!cmpPlain || cmpPlain.totals));
+  // A breakdown's comparison is restricted to the compared rows (built below), which holds no totals row.
+  const inline = Boolean(q.totals && dimensions.length && main.totals && (!cmpPlain || (cmpPlain.totals && !keyed)));
   const apart = q.totals && dimensions.length && !inline
     ? runEngine(ch, scope, { ...q, dimensions: [], orderBy: [], limit: undefined, offset: 0, totalRows: false, timeLabels: false, totals: false })
     : null;
