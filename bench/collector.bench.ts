@@ -14,7 +14,8 @@
  *
  * Environment: BENCH_SECONDS (20, per server), BENCH_ROUNDS (4), BENCH_WARMUP_SECONDS (3), BENCH_CONNECTIONS (50),
  * BENCH_ONLY=bare,floor-http,floor-koa,collector (a comma list; default all four), BENCH_CPU_PROF=1 (profile the platform process and print where its time goes),
- * BENCH_KEEP=1 (keep the temporary directory: logs, data, profiles).
+ * BENCH_KEEP=1 (keep the temporary directory: logs, data, profiles), BENCH_COLLECTORS=N (start the platform with
+ * `--collectors N` and send the load to its collector processes; their CPU is counted with the others').
  */
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, realpathSync, rmSync } from 'node:fs';
 import { cpus, tmpdir } from 'node:os';
@@ -22,7 +23,7 @@ import { join } from 'node:path';
 import { openClickHouse, queryRows } from '../core/clickhouse.ts';
 import { selfByPackage, summariseProfile } from './lib/cpuprofile.ts';
 import { runRound, summarise, type LoadResult, type RawRun } from './lib/load.ts';
-import { cpuSeconds, freePort, machineBusySeconds, machineLoad, ownCpuSeconds, readPid, runNode, sleep, startNode, stopChild, waitForHttp,
+import { childPids, cmdline, cpuSeconds, freePort, machineBusySeconds, machineLoad, ownCpuSeconds, readPid, runNode, sleep, startNode, stopChild, waitForHttp,
   type Child } from './lib/proc.ts';
 import { fmt, table } from './lib/stats.ts';
 import { buildTraffic, describeTraffic, type BenchRequest } from './lib/traffic.ts';
@@ -47,6 +48,8 @@ const TARGETS = ['bare', 'floor-http', 'floor-koa', 'collector'] as const;
 const ONLY = (process.env.BENCH_ONLY || TARGETS.join(',')).split(',').map((t) => t.trim());
 const CPU_PROF = process.env.BENCH_CPU_PROF === '1';
 const KEEP = process.env.BENCH_KEEP === '1';
+const COLLECTORS = Number(process.env.BENCH_COLLECTORS || 0);
+if (!Number.isInteger(COLLECTORS) || COLLECTORS < 0) throw new Error('BENCH_COLLECTORS must be a whole number');
 for (const t of ONLY) if (!(TARGETS as readonly string[]).includes(t)) throw new Error(`BENCH_ONLY takes a comma list of ${TARGETS.join(', ')}`);
 
 const work = mkdtempSync(join(tmpdir(), 'vigil-bench-'));
@@ -131,7 +134,10 @@ async function startVigil(): Promise<Platform> {
     REDIS_URL: '', CLICKHOUSE_URL: '',
   };
   if (CPU_PROF) mkdirSync(profDir, { recursive: true });
-  const args = [...(CPU_PROF ? ['--cpu-prof', `--cpu-prof-dir=${profDir}`] : []), 'bin/vigil.js', 'start'];
+  const collectorPort = await freePort();
+  if (COLLECTORS) Object.assign(env, { COLLECTOR_PORT: String(collectorPort) });
+  const args = [...(CPU_PROF ? ['--cpu-prof', `--cpu-prof-dir=${profDir}`] : []), 'bin/vigil.js', 'start',
+    ...(COLLECTORS ? ['--collectors', String(COLLECTORS)] : [])];
   const started = Date.now();
   const child = startNode(args, env, join(work, 'platform.log'), root);
   children.push(child);
@@ -139,10 +145,19 @@ async function startVigil(): Promise<Platform> {
   await waitForHttp(`${base}/healthz`, child, 180_000);
   log(`Vigil up in ${((Date.now() - started) / 1000).toFixed(1)} s (pid ${child.proc.pid}; all roles, embedded ClickHouse, private AOF redis-server)`);
   log(runNode(['bin/vigil.js', 'site', 'add', DOMAIN], env, root).split('\n')[0]!);
-  const target = newTarget('Vigil collector', `${base}/api/event`, {
-    'server process': () => child.proc.pid,
-    'redis-server': () => readPid(join(dataDir, 'redis', 'redis.pid')),
-  }, () => drained(base).then(() => undefined));
+  // The collector processes are the platform's children running `vigil collector-process`.
+  const collectorPids = () => childPids(child.proc.pid!).filter((pid) => cmdline(pid).includes('collector-process'));
+  if (COLLECTORS) {
+    await waitForHttp(`http://127.0.0.1:${collectorPort}/healthz`, child, 60_000);
+    for (let i = 0; i < 600 && collectorPids().length < COLLECTORS; i++) await sleep(100);
+    log(`${COLLECTORS} collector processes on port ${collectorPort} (pids ${collectorPids().join(', ')})`);
+  }
+  const target = newTarget(COLLECTORS ? `Vigil, ${COLLECTORS} collector processes` : 'Vigil collector',
+    `http://127.0.0.1:${COLLECTORS ? collectorPort : port}/api/event`, {
+      'server process': () => child.proc.pid,
+      ...Object.fromEntries(Array.from({ length: COLLECTORS }, (_, i) => [`collector process ${i + 1}`, () => collectorPids()[i]])),
+      'redis-server': () => readPid(join(dataDir, 'redis', 'redis.pid')),
+    }, () => drained(base).then(() => undefined));
   return { target, child, base, dataDir, profDir };
 }
 
@@ -188,7 +203,10 @@ function printResults(targets: Target[]): Map<Target, LoadResult> {
     ['socket errors / timeouts', (_, r) => `${r.errors} / ${r.timeouts}`],
     ['CPU: server process (cores)', (t) => fmt(cores(t, 'server process'), 2)],
     ['  server CPU per event (µs)', (t, r) => fmt((1e6 * (t.cpuSec['server process'] ?? NaN)) / r.accepted, 0)],
+    ['CPU: collector processes (cores)', (t) => { const ks = Object.keys(t.pids).filter((k) => k.startsWith('collector process'));
+      return ks.length ? fmt(ks.reduce((a, k) => a + cores(t, k), 0), 2) : '-'; }],
     ['CPU: its redis-server (cores)', (t) => (t.pids['redis-server'] ? fmt(cores(t, 'redis-server'), 2) : '-')],
+    ['  CPU per event, every process of it (µs)', (t, r) => fmt((1e6 * Object.keys(t.pids).reduce((a, k) => a + (t.cpuSec[k] ?? 0), 0)) / r.accepted, 0)],
     ['CPU: load generator (cores)', (t) => fmt(cores(t, 'load generator'), 2)],
     ['CPU: anything else (cores)', (t) => fmt(cores(t, 'anything else'), 2)],
   ];

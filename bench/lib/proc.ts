@@ -141,3 +141,21 @@ export function threadCpuByName(pid: number | undefined): Map<string, number> {
   }
   return out;
 }
+
+/** The child processes of `pid` (from /proc; empty when it is gone). */
+export function childPids(pid: number): number[] {
+  try {
+    return readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8').trim().split(/\s+/).filter(Boolean).map(Number);
+  } catch {
+    return [];
+  }
+}
+
+/** A process's command line, arguments joined by spaces ('' when it is gone). */
+export function cmdline(pid: number): string {
+  try {
+    return readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0').join(' ');
+  } catch {
+    return '';
+  }
+}
