@@ -1,6 +1,7 @@
 import { createCollector } from '../collector/create.ts';
 import { asSnapshot, ToCollector, type FromCollector } from '../core/collector-ipc.ts';
 import type { Config } from '../core/config.ts';
+import type { HealthState } from '../core/health.ts';
 import { createLogger } from '../core/log.ts';
 import { RegistryCopy } from '../core/registry-copy.ts';
 import { openRedisServices } from '../core/services.ts';
@@ -14,7 +15,7 @@ import { baseApp, closeGracefully, listen } from './serve.ts';
 export async function runCollectorProcess(): Promise<void> {
   const send = (m: FromCollector) => { process.send?.(m); };
   const registry = new RegistryCopy(() => send({ type: 'vigil:registry-wanted' }));
-  const state = { roles: ['collector'], stopping: false, backlog: undefined as undefined | (() => number) };
+  const state: HealthState = { roles: ['collector'], stopping: false };
   let stop: () => Promise<void> = async () => { process.exit(0); };
   let cfg: Config | null = null;
   let first: () => void = () => undefined;

@@ -3,6 +3,7 @@ import { createAntitheftApi, type AntitheftApi } from '../antitheft/api/create.t
 import { createCollector, type Collector } from '../collector/create.ts';
 import { ensureAdminToken } from '../core/admin-token.ts';
 import type { Config } from '../core/config.ts';
+import type { HealthState } from '../core/health.ts';
 import type { Logger } from '../core/log.ts';
 import { Registry } from '../core/registry.ts';
 import { openServices, type Services } from '../core/services.ts';
@@ -43,7 +44,7 @@ export interface PlatformOptions {
 export async function startPlatform(cfg: Config, roles: readonly Role[], log: Logger, opts: PlatformOptions = {}): Promise<Platform> {
   const services = await openServices(cfg, log);
   const registry = new Registry(services.ch);
-  const state = { roles: [...roles], stopping: false, backlog: undefined as undefined | (() => number) };
+  const state: HealthState = { roles: [...roles], stopping: false };
   let collector: Collector | null = null;
   let worker: Worker | null = null;
   let dashboard: Dashboard | null = null;

@@ -1,15 +1,12 @@
 import { createServer, type Server } from 'node:http';
 import Koa from 'koa';
 import type { Config } from '../core/config.ts';
-import { healthRoute } from '../core/health.ts';
+import { healthRoute, type HealthState } from '../core/health.ts';
 import { errorMiddleware } from '../core/http.ts';
 import type { Logger } from '../core/log.ts';
 
-/** What /healthz reports, and whether the process is shutting down. */
-export interface ServeState { roles: string[]; stopping: boolean; backlog?: () => number }
-
 /** A process's Koa app before its roles' routes: errors logged once, `Connection: close` while stopping, /healthz. */
-export function baseApp(cfg: Pick<Config, 'trustProxy'>, log: Logger, state: ServeState): Koa {
+export function baseApp(cfg: Pick<Config, 'trustProxy'>, log: Logger, state: HealthState): Koa {
   const app = new Koa({ proxy: cfg.trustProxy });
   app.silent = true; // errors are logged once, by errorMiddleware
   app.use(errorMiddleware(log));
